@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { TaskQueueModule, optionsFromEnv } from '@app/task-queue';
+import { TasksController } from './tasks.controller';
+
+@Module({
+  imports: [TaskQueueModule.forRoot({ ...optionsFromEnv(), isGlobal: true })],
+  controllers: [TasksController],
+})
+export class ApiModule {}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { TaskQueueModule, optionsFromEnv } from '@app/task-queue';
+import { TasksModule } from './tasks/tasks.module';
+
+@Module({
+  imports: [TaskQueueModule.forRoot({ ...optionsFromEnv(), isGlobal: true }), TasksModule],
+})
+export class WorkerModule {}

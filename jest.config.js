@@ -1,0 +1,21 @@
+// Two projects: unit specs beside the code (no server needed), and the suites in test/
+// that run against the real Redis, RabbitMQ and Python Celery of the machine.
+const shared = {
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
+  testEnvironment: 'node',
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: { '^@app/task-queue(|/.*)$': '<rootDir>/libs/task-queue/src$1' },
+};
+
+module.exports = {
+  projects: [
+    { ...shared, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/libs', '<rootDir>/apps'], testRegex: '.*\\.spec\\.ts$' },
+    { ...shared, displayName: 'e2e', rootDir: __dirname, roots: ['<rootDir>/test'], testRegex: '.*\\.e2e-spec\\.ts$', slowTestThreshold: 30 },
+  ],
+  testTimeout: 60000,
+  // Safety net only: a Jest that never exits would hang CI. The one leak seen (a worker that refused to
+  // start kept its connections open) is fixed in test/support/nest-apps.ts, and the suites exit on
+  // their own (`npx jest --forceExit=false`); keep this so that a future leak fails loudly in a test
+  // rather than silently hanging the pipeline.
+  forceExit: true,
+};

@@ -1,0 +1,28 @@
+import { ConfigurationError } from '../errors';
+import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { schemeOf } from '../brokers/broker.factory';
+import { ResultBackend } from './result-backend.interface';
+import { MemoryResultBackend } from './memory/memory.backend';
+
+const SUPPORTED = ['memory://', 'redis://', 'rediss://', 'rpc://'];
+
+/** Picks the result backend by URL scheme; drivers are required lazily. */
+export function createResultBackend(options: ResolvedTaskQueueOptions): ResultBackend {
+  const url = options.resultBackend;
+  const scheme = schemeOf(url);
+  switch (scheme) {
+    case 'memory':
+      return new MemoryResultBackend(url, options);
+    case 'redis':
+    case 'rediss': {
+      const { RedisResultBackend } = require('./redis/redis.backend') as typeof import('./redis/redis.backend');
+      return new RedisResultBackend(url, options);
+    }
+    case 'rpc': {
+      const { RpcResultBackend } = require('./rpc/rpc.backend') as typeof import('./rpc/rpc.backend');
+      return new RpcResultBackend(url, options);
+    }
+    default:
+      throw new ConfigurationError(`Unsupported result backend URL scheme "${scheme}://" in resultBackend. Supported: ${SUPPORTED.join(', ')}.`);
+  }
+}

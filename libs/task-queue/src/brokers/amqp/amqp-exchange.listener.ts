@@ -1,0 +1,127 @@
+import { Logger } from '@nestjs/common';
+import type { Channel } from 'amqplib';
+import { ExchangeHandler, ExchangeSpec, ListenerQueueSpec } from '../broker.interface';
+import { closeChannelQuietly, settleWithin } from './amqp-channel.close';
+import { declareExchange, declareListenerQueue } from './amqp-exchange-topology';
+import { toTaskMessage } from './amqp-headers';
+import { AmqpConnection } from './amqp.connection';
+
+/** What a listener needs from its broker. */
+export interface AmqpListenerDeps {
+  connection: AmqpConnection;
+  logger: Logger;
+  /** Bound of each attempt to get a channel. */
+  timeoutMs: number;
+  /** First and largest pause between attempts to resume after a loss. */
+  retryDelay: number;
+  retryMaxDelay: number;
+  /** Called once the listener is stopped. */
+  onGone(listener: AmqpExchangeListener): void;
+}
+
+/**
+ * One `listen()` call: its own channel, the exchange and the listener queue declared as Celery
+ * declares them, one basic.consume with no acks (kombu's pidbox and event receivers consume with
+ * no_ack too: these messages are worth nothing once missed). After a channel or connection loss it
+ * declares again and resumes; the queue (auto-delete) is gone by then, so what was published in
+ * between is not seen, as with Celery.
+ */
+export class AmqpExchangeListener {
+  private channel: Channel | null = null;
+  private stopped = false;
+  private resuming: NodeJS.Timeout | null = null;
+  private attempt = 0;
+
+  constructor(
+    private readonly exchange: ExchangeSpec,
+    private readonly queue: ListenerQueueSpec,
+    private readonly handler: ExchangeHandler,
+    private readonly deps: AmqpListenerDeps,
+  ) {}
+
+  /** First attachment: errors (unreachable broker, 406 on declare) reach the caller. */
+  async start(): Promise<void> {
+    try {
+      await this.attach();
+    } catch (err) {
+      this.stopped = true;
+      this.deps.onGone(this);
+      throw err;
+    }
+  }
+
+  /** Cancels the consumer, deletes the queue and closes the channel. Idempotent. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.resuming) clearTimeout(this.resuming);
+    const ch = this.channel;
+    this.channel = null;
+    if (ch) {
+      // Deleting the queue also ends the consumer; no cancel round trip needed first.
+      await settleWithin(ch.deleteQueue(this.queue.name));
+      await closeChannelQuietly(ch);
+    }
+    this.deps.onGone(this);
+  }
+
+  private async attach(): Promise<void> {
+    const { connection, logger, timeoutMs } = this.deps;
+    const ch = await connection.createChannel(false, timeoutMs);
+    if (this.stopped) {
+      await closeChannelQuietly(ch);
+      return;
+    }
+    ch.on('error', (err: Error) => logger.warn(`Listener channel of "${this.queue.name}" failed: ${err.message}`));
+    ch.on('close', () => {
+      if (this.channel !== ch) return;
+      this.channel = null;
+      if (!this.stopped) this.scheduleResume();
+    });
+    try {
+      await declareExchange(ch, this.exchange);
+      await declareListenerQueue(ch, this.exchange, this.queue);
+      await ch.consume(
+        this.queue.name,
+        (msg) => {
+          if (!msg) {
+            // Queue deleted under us (x-expires, an operator): declare again on a new channel.
+            void closeChannelQuietly(ch);
+            return;
+          }
+          let message;
+          try {
+            message = toTaskMessage(msg);
+          } catch (err) {
+            logger.warn(`Ignoring an unreadable message on "${this.queue.name}": ${(err as Error).message}`);
+            return;
+          }
+          try {
+            this.handler(message, msg.fields.routingKey);
+          } catch (err) {
+            logger.error(`The handler of "${this.queue.name}" threw: ${(err as Error).message}`);
+          }
+        },
+        { noAck: true },
+      );
+      this.channel = ch;
+      this.attempt = 0;
+    } catch (err) {
+      await closeChannelQuietly(ch);
+      throw err;
+    }
+  }
+
+  private scheduleResume(): void {
+    if (this.resuming || this.stopped) return;
+    const delay = Math.min(this.deps.retryDelay * 2 ** this.attempt++, this.deps.retryMaxDelay);
+    this.resuming = setTimeout(() => {
+      this.resuming = null;
+      if (this.stopped) return;
+      this.attach().catch((err: Error) => {
+        this.deps.logger.warn(`Cannot listen on "${this.queue.name}" again: ${err.message}. Retrying.`);
+        this.scheduleResume();
+      });
+    }, delay);
+  }
+}

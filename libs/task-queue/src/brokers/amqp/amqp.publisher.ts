@@ -1,0 +1,104 @@
+import { once } from 'node:events';
+import { Logger } from '@nestjs/common';
+import type { ConfirmChannel, Options } from 'amqplib';
+import { BrokerUnavailableError, TaskQueueError } from '../../errors';
+import { AmqpChannelKeeper } from './amqp-channel.keeper';
+import { AmqpConnection } from './amqp.connection';
+
+/** What to publish: exchange, routing key, body and amqplib options (headers already typed). */
+export interface AmqpOutgoing {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options: Options.Publish;
+}
+
+/** Runs before each attempt on the channel about to be used (declarations). */
+export type BeforePublish = (attempt: number) => Promise<void>;
+
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 1000;
+
+/**
+ * Publishes with publisher confirms on one ConfirmChannel. Confirms are streamed: each publish
+ * resolves when RabbitMQ confirms *that* message, while any number of others are in flight
+ * (no waitForConfirms round trip per message).
+ *
+ * When the channel or connection is lost before the confirm, the message is published again on
+ * the next channel until `timeoutMs` runs out (BrokerUnavailableError). That is at-least-once: a
+ * message whose confirm was lost with the connection can arrive twice. A nack (RabbitMQ could not
+ * take the message) fails at once.
+ */
+export class AmqpPublisher {
+  private readonly keeper: AmqpChannelKeeper<ConfirmChannel>;
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private drained: Promise<unknown> | null = null;
+
+  constructor(connection: AmqpConnection, private readonly logger: Logger) {
+    this.keeper = new AmqpChannelKeeper<ConfirmChannel>(connection, true, logger, 'publisher');
+  }
+
+  async publish(out: AmqpOutgoing, timeoutMs: number, before?: BeforePublish): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    let lastError: Error | null = null;
+    for (let attempt = 0; ; attempt++) {
+      const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        throw new BrokerUnavailableError(
+          `Publishing to "${out.routingKey}" was not confirmed by RabbitMQ within ${timeoutMs} ms` +
+            (lastError ? ` (last error: ${lastError.message})` : '') + '.',
+          { cause: lastError },
+        );
+      }
+      try {
+        if (before) await before(attempt);
+        const channel = await this.keeper.get(remaining);
+        await this.send(channel, out);
+        return;
+      } catch (err) {
+        if (err instanceof TaskQueueError && !(err instanceof BrokerUnavailableError)) throw err;
+        if ((err as Error).message === 'message nacked') {
+          throw new BrokerUnavailableError(`RabbitMQ refused (nack) the message for "${out.routingKey}": it could not store it.`);
+        }
+        lastError = err as Error;
+        if (attempt === 0) this.logger.warn(`Publishing to "${out.routingKey}" failed (${lastError.message}); retrying for up to ${timeoutMs} ms.`);
+        const pause = Math.min(RETRY_FIRST_MS * 2 ** attempt, RETRY_MAX_MS, Math.max(0, deadline - Date.now()));
+        await new Promise((r) => setTimeout(r, pause));
+      }
+    }
+  }
+
+  /** Waits until every publish in flight is confirmed or failed, at most `timeoutMs`. */
+  async flush(timeoutMs: number): Promise<void> {
+    if (this.inFlight.size === 0) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.inFlight]),
+      new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+    ]);
+    clearTimeout(timer);
+  }
+
+  async close(): Promise<void> {
+    await this.keeper.close();
+  }
+
+  private async send(channel: ConfirmChannel, out: AmqpOutgoing): Promise<void> {
+    if (this.drained) await this.drained;
+    const confirmed = new Promise<void>((resolve, reject) => {
+      const written = channel.publish(out.exchange, out.routingKey, out.content, out.options, (err) => (err ? reject(err) : resolve()));
+      if (!written && !this.drained) {
+        // amqplib buffered the frame: let later publishes wait for the socket to drain.
+        this.drained = Promise.race([once(channel, 'drain'), once(channel, 'close')])
+          .catch(() => undefined)
+          .finally(() => (this.drained = null));
+      }
+    });
+    this.inFlight.add(confirmed);
+    try {
+      await confirmed;
+    } finally {
+      this.inFlight.delete(confirmed);
+    }
+  }
+}

@@ -1,0 +1,36 @@
+import { ConfigurationError } from '../errors';
+import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { Broker } from './broker.interface';
+import { MemoryBroker } from './memory/memory.broker';
+
+const SUPPORTED = ['memory://', 'redis://', 'rediss://', 'amqp://', 'amqps://'];
+
+/**
+ * Picks the broker by URL scheme, as Celery does. Redis and AMQP adapters are required lazily, so
+ * an app on `memory://` loads neither ioredis nor amqplib.
+ */
+export function createBroker(options: ResolvedTaskQueueOptions): Broker {
+  const url = options.brokerUrl;
+  const scheme = schemeOf(url);
+  switch (scheme) {
+    case 'memory':
+      return new MemoryBroker(url);
+    case 'redis':
+    case 'rediss': {
+      const { RedisBroker } = require('./redis/redis.broker') as typeof import('./redis/redis.broker');
+      return new RedisBroker(url, options);
+    }
+    case 'amqp':
+    case 'amqps': {
+      const { AmqpBroker } = require('./amqp/amqp.broker') as typeof import('./amqp/amqp.broker');
+      return new AmqpBroker(url, options);
+    }
+    default:
+      throw new ConfigurationError(`Unsupported broker URL scheme "${scheme}://" in brokerUrl. Supported: ${SUPPORTED.join(', ')}.`);
+  }
+}
+
+export function schemeOf(url: string): string {
+  const m = /^([a-z][a-z0-9+.-]*):/i.exec(url);
+  return m ? m[1].toLowerCase() : url;
+}

@@ -1,0 +1,166 @@
+import { TaskMessage } from '../protocol/task-message';
+
+/**
+ * The broker seam. The client and the worker see only this; how a transport lays messages out
+ * (kombu's Redis lists, AMQP queues, an in-process array) stays inside its adapter.
+ *
+ * Every method may be called before `connect()`: adapters connect lazily, once, on first use.
+ */
+export interface Broker {
+  /** Transport name for logs: `memory`, `redis`, `amqp`. */
+  readonly transport: string;
+
+  /** The URL with any password masked, for logs and the worker banner. */
+  describe(): string;
+
+  /** Connects (idempotent). Rejects with BrokerUnavailableError past the connect bound. */
+  connect(): Promise<void>;
+
+  /**
+   * Publishes one task message to a queue (Celery routes to the default exchange `""` with
+   * routing key = queue). Resolves once the broker holds it (AMQP: publisher confirm).
+   * During an outage it waits at most `publishTimeout` ms, then rejects with BrokerUnavailableError.
+   */
+  publish(queue: string, message: TaskMessage, options?: PublishOptions): Promise<void>;
+
+  /**
+   * Starts consuming. The handler gets each delivery once; the broker hands out at most
+   * `prefetch` deliveries that are not yet settled (acked, rejected or dead-lettered).
+   */
+  consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<Consumer>;
+
+  /** Deletes every waiting message of the queue. Resolves to how many were removed. */
+  purge(queue: string): Promise<number>;
+
+  /** Messages waiting in the queue (not counting delivered, unsettled ones). */
+  queueLength(queue: string): Promise<number>;
+
+  /**
+   * A start slot of a rate limit shared by every worker on this broker (`globalRateLimit`): resolves
+   * to the milliseconds to wait (0: go now). The slot is taken only when the wait is at most
+   * `maxHoldMs`, so a caller that would wait longer can hand the message back and ask again later.
+   */
+  reserveRateSlot?(key: string, intervalMs: number, maxHoldMs: number): Promise<number>;
+
+  /** Messages of the queue held in the broker until a later time (countdown, eta, retries). */
+  delayedLength?(queue: string): Promise<number> | number;
+
+  /** What was dead-lettered from this queue, newest first. */
+  readDeadLetters(queue: string, limit?: number): Promise<DeadLetter[]>;
+
+  /**
+   * Publishes to a named exchange: Celery's remote control (`celery.pidbox`), its replies
+   * (`reply.celery.pidbox`) and events (`celeryev`). Redis: fanout and topic exchanges are Pub/Sub
+   * channels `/<db>.<exchange>[/<routing key>]`, direct ones push to the lists bound in
+   * `_kombu.binding.<exchange>`; AMQP: basic.publish to the declared exchange.
+   */
+  publishToExchange?(exchange: ExchangeSpec, routingKey: string, message: TaskMessage): Promise<void>;
+
+  /**
+   * Receives what is published to an exchange, through a queue of its own bound with `queue.bindingKey`
+   * (`#`/`*` patterns on topic exchanges). Resolves once listening; returns the stop function, which
+   * removes the queue's binding.
+   */
+  listen?(exchange: ExchangeSpec, queue: ListenerQueueSpec, handler: ExchangeHandler): Promise<() => Promise<void>>;
+
+  /**
+   * A warning when a task may run longer than the broker lets a delivery stay unacked (RabbitMQ's
+   * `consumer_timeout`, Celery issue #6760), or null.
+   */
+  checkConsumerTimeout?(seconds: number, what?: string): string | null;
+
+  /**
+   * Closes connections after flushing pending acks. Deliveries still unsettled return to their
+   * queue (AMQP: the broker redelivers them; Redis: restored from `unacked`). Idempotent.
+   */
+  close(): Promise<void>;
+}
+
+export interface PublishOptions {
+  /**
+   * Hold the message in the broker, not in any worker, until this time (countdown, eta, retries).
+   * Redis: a per-queue sorted set moved to the list when due; AMQP: a delay queue; memory: the bus.
+   */
+  deliverAt?: Date;
+}
+
+/** An exchange as Celery declares it (celery-wire.md 4.1). */
+export interface ExchangeSpec {
+  name: string;
+  type: 'fanout' | 'direct' | 'topic';
+  durable: boolean;
+}
+
+/** The queue a listener reads an exchange through. */
+export interface ListenerQueueSpec {
+  name: string;
+  /** The binding key: the routing key of a direct exchange, a pattern on a topic one, ignored on fanout. */
+  bindingKey: string;
+  /** Delete the queue when its last consumer goes. */
+  autoDelete: boolean;
+  /** AMQP `x-expires`: delete the queue after this long unused. */
+  expiresMs?: number;
+  /** AMQP `x-message-ttl`: drop messages older than this. */
+  messageTtlMs?: number;
+}
+
+/** Gets each message published to a listened exchange, with its routing key. Never settles anything. */
+export type ExchangeHandler = (message: TaskMessage, routingKey: string) => void;
+
+export interface ConsumeOptions {
+  /** Queues to consume, in priority order as Celery lists them. */
+  queues: readonly string[];
+  /** Maximum unsettled deliveries held by this consumer (Celery: concurrency × prefetchMultiplier). */
+  prefetch: number;
+}
+
+export type DeliveryHandler = (delivery: Delivery) => void;
+
+/** A running consumer. */
+export interface Consumer {
+  /** Stops taking new deliveries. Deliveries already handed out stay valid until settled. */
+  stop(): Promise<void>;
+}
+
+/** One message handed to a consumer. Settle it exactly once. */
+export interface Delivery {
+  readonly message: TaskMessage;
+  /** The queue it was taken from. */
+  readonly queue: string;
+  /** The exchange and routing key it was published with (Celery's `delivery_info`). */
+  readonly exchange: string;
+  readonly routingKey: string;
+  /** True when this message was delivered before: restored after a crash, or requeued. */
+  readonly redelivered: boolean;
+  /**
+   * Set when the transport could not read the message at all (not a kombu envelope, bad base64).
+   * `message` is then a placeholder; the worker dead-letters the delivery with this reason.
+   */
+  readonly transportError?: Error;
+  /** Done with it: the broker forgets the message. */
+  ack(): Promise<void>;
+  /** Give it back (`requeue`), or drop it. */
+  reject(requeue: boolean): Promise<void>;
+  /**
+   * Puts it back into the broker's delayed store until `at`, and settles this delivery, in one
+   * atomic step where the transport allows. Used for eta messages sent by clients that do not
+   * delay in the broker (Python's Celery), and for rate-limited starts.
+   */
+  deferUntil?(at: Date): Promise<void>;
+  /** Moves it, untouched, to the queue's dead-letter place with the reason, so a person can inspect it. */
+  deadLetter(reason: string): Promise<void>;
+}
+
+/** A message moved aside because it could not be processed. */
+export interface DeadLetter {
+  queue: string;
+  reason: string;
+  /** When it was dead-lettered (ISO-8601). */
+  at: string;
+  message: TaskMessage;
+}
+
+/** Where a queue's dead letters go: a queue of its own, so Celery tools and `taskq` can read it. */
+export function deadLetterQueueOf(queue: string): string {
+  return `${queue}.dead-letter`;
+}

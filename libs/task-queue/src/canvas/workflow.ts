@@ -1,0 +1,107 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ResultBackend, ChordPart } from '../backends/result-backend.interface';
+import { TaskRequest } from '../protocol/task-message';
+import { ExceptionInfo, readyMeta } from '../protocol/result-meta';
+import { repr } from '../protocol/py-repr';
+import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
+import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { TaskState } from '../states';
+import { AsyncResult } from '../client/async-result';
+import { CanvasPublisher, CanvasResult, allTaskIds } from './canvas.publisher';
+import { GroupResult } from './group-result';
+import { Signature } from './signature';
+
+/**
+ * What a worker does after a task, for the workflow around it (celery-wire.md 7): send callbacks
+ * and the next chain step on success, errbacks on failure, fail the rest of a chain so no one waits
+ * forever, and count chord parts so the body is sent exactly once, whatever the outcome of each part.
+ */
+@Injectable()
+export class Workflow {
+  private readonly logger = new Logger('TaskQueueWorker');
+
+  constructor(
+    private readonly publisher: CanvasPublisher,
+    @Inject(TASK_QUEUE_RESULT_BACKEND) private readonly backend: ResultBackend,
+    @Inject(TASK_QUEUE_CONFIG) private readonly config: ResolvedTaskQueueOptions,
+  ) {}
+
+  /** Sends callbacks and the next chain step with the result. Resolves to the children tuples to store. */
+  async afterSuccess(req: TaskRequest, value: unknown): Promise<unknown[]> {
+    const children: unknown[] = [];
+    const ctx = { argsPrefix: [value], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname };
+    for (const cb of req.embed.callbacks ?? []) children.push(tupleOf(await this.publisher.apply(Signature.fromDict(cb), ctx)));
+    const chainRest = req.embed.chain ?? [];
+    if (chainRest.length > 0) {
+      const rest = [...chainRest];
+      const next = Signature.fromDict(rest.pop()!);
+      const r = next.subtaskType === null || next.subtaskType === 'xmap' || next.subtaskType === 'xstarmap'
+        ? await this.publisher.applyTask(next, ctx, { chainRest: rest })
+        : await this.publisher.apply(next, ctx);
+      children.push(tupleOf(r));
+    }
+    return children;
+  }
+
+  /** Sends errbacks with the failed task's id, and stores the same failure on every later chain step. */
+  async afterFailure(req: TaskRequest, exc: ExceptionInfo, traceback: string | null): Promise<void> {
+    const ctx = { argsPrefix: [req.id], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname };
+    for (const eb of req.embed.errbacks ?? []) {
+      await this.publisher.apply(Signature.fromDict(eb), ctx).catch((err: Error) => this.logger.error(`Errback ${eb.task} of ${req.id} could not be sent: ${err.message}`));
+    }
+    await this.failChainRest(req, TaskState.FAILURE, exc, traceback);
+  }
+
+  /** A revoked or expired step: the rest of its chain is stored with the same outcome, so no one waits forever. */
+  async afterRevoke(req: TaskRequest, exc: ExceptionInfo): Promise<void> {
+    await this.failChainRest(req, TaskState.REVOKED, exc, null);
+  }
+
+  private async failChainRest(req: TaskRequest, state: string, exc: ExceptionInfo, traceback: string | null): Promise<void> {
+    const ids = (req.embed.chain ?? []).flatMap((d) => allTaskIds(Signature.fromDict(d)));
+    // rpc:// needs to know where to send: the chain was sent by the same caller, so to the same reply queue.
+    for (const id of ids) await this.backend.store(readyMeta(id, state, exc, traceback, { parent_id: req.id }), { replyTo: req.replyTo, correlationId: id });
+  }
+
+  /** Counts this header task in its chord; the call that completes the chord sends the body (or fails it). */
+  async chordPart(req: TaskRequest, state: string, result: unknown): Promise<void> {
+    if (!req.group || !req.embed.chord || !this.backend.chordPartReturn) return;
+    const parts = await this.backend.chordPartReturn(req.group, { taskId: req.id, index: req.groupIndex, state, result });
+    if (!parts) return;
+    const body = Signature.fromDict(req.embed.chord);
+    const failed = parts.find((p) => p.state !== TaskState.SUCCESS);
+    if (failed) return this.failChord(body, chordErrorFor(failed), req);
+    await this.publisher.apply(body, { argsPrefix: [parts.map((p) => p.result)], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname });
+  }
+
+  /** The chord timeout: closes the chord if it is still open and fails its body. */
+  async closeChordIfOpen(groupId: string, body: Signature, timeout: number): Promise<void> {
+    if (!this.backend.closeChord || !(await this.backend.closeChord(groupId))) return;
+    await this.failChord(body, `Chord ${groupId} did not complete within ${timeout}s`);
+  }
+
+  /** Fails a chord's body with ChordError and runs the body's errbacks (a failing part, or the chord timeout). */
+  async failChord(body: Signature, message: string, req?: TaskRequest): Promise<void> {
+    const exc: ExceptionInfo = { exc_type: 'ChordError', exc_message: [message], exc_module: 'celery.exceptions' };
+    const ids = allTaskIds(body);
+    for (const id of ids) await this.backend.store(readyMeta(id, TaskState.FAILURE, exc, null, req ? { parent_id: req.id } : {}));
+    this.logger.error(`Chord callback ${body.task}[${ids[0] ?? '?'}] failed: ChordError(${repr(message)})`);
+    const bodyId = ids[0];
+    for (const eb of body.options.link_error ?? []) {
+      await this.publisher.apply(Signature.fromDict(eb), { argsPrefix: [bodyId], parentId: bodyId, rootId: req?.rootId }).catch(() => undefined);
+    }
+  }
+}
+
+/** Celery's message: `Dependency <id> raised <repr of the exception>`. */
+function chordErrorFor(part: ChordPart): string {
+  const exc = part.result as Partial<ExceptionInfo> | null;
+  const what = exc?.exc_type ? `${exc.exc_type}(${(exc.exc_message ?? []).map(repr).join(', ')})` : part.state;
+  return `Dependency ${part.taskId} raised ${what}`;
+}
+
+/** Celery's result tuple of a child: `[[id, null], null]`, or a group's `[[gid, null], [members…]]`. */
+function tupleOf(r: CanvasResult): unknown[] {
+  if (r instanceof GroupResult) return r.asTuple();
+  return [[(r as AsyncResult<unknown>).id, null], null];
+}

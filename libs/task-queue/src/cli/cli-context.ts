@@ -1,0 +1,46 @@
+import { createBroker } from '../brokers/broker.factory';
+import { createResultBackend } from '../backends/result-backend.factory';
+import { Broker } from '../brokers/broker.interface';
+import { ResultBackend } from '../backends/result-backend.interface';
+import { TaskClient } from '../client/task.client';
+import { TaskRegistry } from '../registry/task.registry';
+import { TaskControl } from '../control/task-control';
+import { CanvasPublisher } from '../canvas/canvas.publisher';
+import { optionsFromEnv } from '../task-queue.env';
+import { ResolvedTaskQueueOptions, resolveOptions } from '../task-queue.options';
+
+/** Flags every command shares; each falls back to its TASKQUEUE_* variable, then to the default. */
+export interface ConnectionFlags {
+  broker?: string;
+  backend?: string;
+}
+
+export interface CliContext {
+  config: ResolvedTaskQueueOptions;
+  broker: Broker;
+  backend: ResultBackend;
+  client: TaskClient;
+  control: TaskControl;
+  close(): Promise<void>;
+}
+
+/** The broker, backend and a TaskClient, built without Nest: the CLI needs no app module. */
+export function cliContext(flags: ConnectionFlags): CliContext {
+  const env = optionsFromEnv();
+  const config = resolveOptions({ ...env, brokerUrl: flags.broker ?? env.brokerUrl, resultBackend: flags.backend ?? env.resultBackend });
+  const broker = createBroker(config);
+  const backend = createResultBackend(config);
+  const control = new TaskControl(broker);
+  const registry = new TaskRegistry();
+  const client = new TaskClient(broker, backend, config, registry, control, new CanvasPublisher(broker, backend, config, registry, control));
+  return {
+    config,
+    broker,
+    backend,
+    client,
+    control,
+    close: async () => {
+      await Promise.allSettled([broker.close(), backend.close()]);
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { AsyncResult } from '../client/async-result';
+import { TaskFailedError, TaskQueueError } from '../errors';
+import { parseIsoTime } from '../protocol/iso-time';
+import { decodeJson } from '../protocol/json.codec';
+import { ResultMeta } from '../protocol/result-meta';
+import { cliContext, ConnectionFlags } from './cli-context';
+
+/**
+ * `taskq`: Celery's `call`, `result` and `purge` for this library (and any Celery broker), plus
+ * `dead-letters` to read what workers moved aside. Output is JSON where a program may read it.
+ */
+export function buildProgram(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Command {
+  const program = new Command('taskq')
+    .description("Send Celery tasks, read results, purge queues. Broker and backend come from flags or TASKQUEUE_BROKER_URL / TASKQUEUE_RESULT_BACKEND.")
+    .addOption(new Option('-b, --broker <url>', 'broker URL (default: $TASKQUEUE_BROKER_URL or memory://)'))
+    .addOption(new Option('--backend <url>', 'result backend URL (default: $TASKQUEUE_RESULT_BACKEND, else as the broker)'))
+    .showHelpAfterError();
+
+  program
+    .command('call')
+    .description('send a task by name and print its id (with --wait, its result)')
+    .argument('<task>', 'registered task name, e.g. tasks.add')
+    .option('-a, --args <json>', 'positional arguments, a JSON array', jsonArg('array'), [])
+    .option('-k, --kwargs <json>', 'keyword arguments, a JSON object', jsonArg('object'), {})
+    .option('-Q, --queue <queue>', 'queue to send to (default: $TASKQUEUE_DEFAULT_QUEUE or celery)')
+    .option('--countdown <seconds>', 'run no earlier than this many seconds from now', numberArg)
+    .option('--eta <iso>', 'run no earlier than this ISO-8601 time', dateArg)
+    .option('--expires <seconds>', 'do not run after this many seconds from now', numberArg)
+    .option('--priority <0-9>', 'message priority', numberArg)
+    .option('--delay-in <where>', "where a countdown/eta waits: 'broker' (default) or 'worker' (for queues only Python workers consume)")
+    .option('-w, --wait [timeout]', 'wait for the result (seconds, default 30) and print it', numberArg)
+    .action(async (task: string, o: { args: unknown[]; kwargs: Record<string, unknown>; queue?: string; countdown?: number; eta?: Date; expires?: number; priority?: number; delayIn?: 'broker' | 'worker'; wait?: number | true }) => {
+      await withContext(program.opts(), async ({ client }) => {
+        const result = await client.sendTask(task, o.args, o.kwargs, { queue: o.queue, countdown: o.countdown, eta: o.eta, expires: o.expires, priority: o.priority, delayIn: o.delayIn });
+        if (o.wait === undefined) return out(result.id);
+        out(JSON.stringify(await waitResult(result, o.wait)));
+      });
+    });
+
+  program
+    .command('result')
+    .description('print the state and result of a task id')
+    .argument('<id>', 'task id')
+    .option('-w, --wait [timeout]', 'wait until it is ready (seconds, default 30)', numberArg)
+    .option('-t, --traceback', 'print the traceback of a failed task instead')
+    .action(async (id: string, o: { wait?: number | true; traceback?: boolean }) => {
+      await withContext(program.opts(), async ({ client }) => {
+        const result = client.asyncResult(id);
+        if (o.wait !== undefined) await result.get({ timeout: seconds(o.wait) * 1000, propagate: false });
+        const meta = await result.meta();
+        if (o.traceback) return out(meta.traceback ?? '');
+        out(JSON.stringify(summary(meta)));
+      });
+    });
+
+  program
+    .command('purge')
+    .description('delete every waiting message of the queues (running tasks are not touched)')
+    .option('-Q, --queue <queues>', 'comma-separated queues (default: $TASKQUEUE_QUEUES or the default queue)')
+    .action(async (o: { queue?: string }) => {
+      await withContext(program.opts(), async ({ broker, config }) => {
+        const queues = o.queue ? o.queue.split(',').map((q) => q.trim()).filter(Boolean) : config.worker.queues;
+        let total = 0;
+        for (const q of queues) {
+          const n = await broker.purge(q);
+          total += n;
+          out(`Purged ${n} message${n === 1 ? '' : 's'} from queue ${q}.`);
+        }
+        if (queues.length > 1) out(`Purged ${total} in all.`);
+      });
+    });
+
+  program
+    .command('dead-letters')
+    .description('print the messages a worker moved aside from a queue, newest first, with the reason')
+    .option('-Q, --queue <queue>', 'queue whose dead letters to read (default: the default queue)')
+    .option('-n, --limit <n>', 'how many', numberArg, 20)
+    .action(async (o: { queue?: string; limit: number }) => {
+      await withContext(program.opts(), async ({ broker, config }) => {
+        const letters = await broker.readDeadLetters(o.queue ?? config.defaultQueue, o.limit);
+        for (const l of letters) {
+          out(JSON.stringify({ at: l.at, queue: l.queue, reason: l.reason, task: l.message.headers.task ?? null, id: l.message.headers.id ?? null, body: l.message.body.toString('utf8') }));
+        }
+      });
+    });
+
+  return program;
+}
+
+async function withContext(flags: ConnectionFlags, fn: (ctx: ReturnType<typeof cliContext>) => Promise<void>): Promise<void> {
+  const ctx = cliContext(flags);
+  try {
+    await fn(ctx);
+  } finally {
+    await ctx.close();
+  }
+}
+
+async function waitResult(result: AsyncResult, wait: number | true): Promise<Record<string, unknown>> {
+  try {
+    return { id: result.id, state: 'SUCCESS', result: await result.get({ timeout: seconds(wait) * 1000 }) };
+  } catch (err) {
+    if (err instanceof TaskFailedError) return { id: result.id, state: err.state, exception: { type: err.excType, message: err.excMessage } };
+    throw err;
+  }
+}
+
+function summary(meta: ResultMeta): Record<string, unknown> {
+  return { id: meta.task_id, state: meta.status, result: meta.result, date_done: meta.date_done };
+}
+
+function seconds(wait: number | true): number {
+  return wait === true ? 30 : wait;
+}
+
+function jsonArg(kind: 'array' | 'object') {
+  return (text: string): unknown => {
+    let v: unknown;
+    try {
+      v = decodeJson(text);
+    } catch (err) {
+      throw new InvalidArgumentError(`not JSON (${(err as Error).message}); quote it, e.g. '[2, 3]'`);
+    }
+    const ok = kind === 'array' ? Array.isArray(v) : !!v && typeof v === 'object' && !Array.isArray(v);
+    if (!ok) throw new InvalidArgumentError(`must be a JSON ${kind}, e.g. ${kind === 'array' ? "'[2, 3]'" : `'{"x": 1}'`}`);
+    return v;
+  };
+}
+
+function numberArg(text: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('must be a number >= 0');
+  return n;
+}
+
+function dateArg(text: string): Date {
+  const d = parseIsoTime(text);
+  if (!d) throw new InvalidArgumentError('must be an ISO-8601 time, e.g. 2030-01-01T12:00:00Z');
+  return d;
+}
+
+/** Runs the program and turns library errors into one clear line and exit code 1. */
+export async function runCli(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (err) {
+    const message = err instanceof TaskQueueError ? err.message : (err as Error).stack ?? String(err);
+    process.stderr.write(`taskq: ${message}\n`);
+    process.exitCode = 1;
+  }
+}

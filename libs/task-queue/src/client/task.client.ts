@@ -1,0 +1,129 @@
+import { Inject, Injectable, Type } from '@nestjs/common';
+import { Broker } from '../brokers/broker.interface';
+import { ResultBackend } from '../backends/result-backend.interface';
+import { ORIGIN, SendOptions, buildTaskMessage } from '../protocol/task-message';
+import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
+import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { TaskRegistry } from '../registry/task.registry';
+import { TaskControl } from '../control/task-control';
+import { Signature, SignatureOptions, chain, chord, group } from '../canvas/signature';
+import { CanvasPublisher, CanvasResult, ChordOptions } from '../canvas/canvas.publisher';
+import { GroupResult } from '../canvas/group-result';
+
+/** Options of one call: Celery's apply_async options, plus callbacks. */
+export interface ApplyOptions extends SendOptions {
+  /** Sent with this task's result when it succeeds (Celery's `link`). */
+  link?: Signature | Signature[];
+  /** Sent with this task's id when it fails (Celery's `link_error`). */
+  linkError?: Signature | Signature[];
+}
+import { AsyncResult } from './async-result';
+import { MethodKeys, TaskArgs, TaskRef, TaskResult, taskRef } from './task-ref';
+
+/** A task bound to a client: `client.task(MathTasks, 'add').delay(2, 3)`. */
+export interface BoundTask<R extends TaskRef> {
+  readonly name: string;
+  delay(...args: TaskArgs<R>): Promise<AsyncResult<TaskResult<R>>>;
+  applyAsync(args: TaskArgs<R>, kwargs?: Record<string, unknown>, options?: SendOptions): Promise<AsyncResult<TaskResult<R>>>;
+}
+
+/**
+ * Sends tasks and reads their results. Injectable anywhere the module is imported; it never consumes.
+ *
+ * Routing: `options.queue`, else the task's own queue (from @SharedTask, or a local task of the same
+ * name), else `defaultQueue`.
+ */
+@Injectable()
+export class TaskClient {
+  constructor(
+    @Inject(TASK_QUEUE_BROKER) private readonly broker: Broker,
+    @Inject(TASK_QUEUE_RESULT_BACKEND) private readonly backend: ResultBackend,
+    @Inject(TASK_QUEUE_CONFIG) private readonly config: ResolvedTaskQueueOptions,
+    private readonly registry: TaskRegistry,
+    private readonly control: TaskControl,
+    private readonly canvas: CanvasPublisher,
+  ) {}
+
+  /** Sends a task with positional arguments (Celery's `task.delay(*args)`). */
+  delay<R extends TaskRef>(ref: R, ...args: TaskArgs<R>): Promise<AsyncResult<TaskResult<R>>> {
+    return this.send(ref.name, args, {}, {}, ref.queue);
+  }
+
+  /** Sends a task with arguments, keyword arguments and options (Celery's `apply_async`). */
+  applyAsync<R extends TaskRef>(ref: R, args: TaskArgs<R>, kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Promise<AsyncResult<TaskResult<R>>> {
+    return this.send(ref.name, args, kwargs, options, ref.queue);
+  }
+
+  /**
+   * Sends a task by name, for tasks this process does not define (another service, a Python worker).
+   * Give the result type yourself: `sendTask<number>('py.add', [2, 3])`.
+   */
+  sendTask<T = unknown>(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Promise<AsyncResult<T>> {
+    return this.send(name, args, kwargs, options, undefined);
+  }
+
+  /** A @SharedTask method bound to this client, typed from its signature. */
+  task<T, K extends MethodKeys<T>>(cls: Type<T>, method: K) {
+    const ref = taskRef(cls, method);
+    return {
+      name: ref.name,
+      delay: (...args: TaskArgs<typeof ref>) => this.delay(ref, ...args),
+      applyAsync: (args: TaskArgs<typeof ref>, kwargs?: Record<string, unknown>, options?: SendOptions) => this.applyAsync(ref, args, kwargs, options),
+    } satisfies BoundTask<typeof ref>;
+  }
+
+  /** The handle of a task sent earlier, by id. */
+  asyncResult<T = unknown>(taskId: string): AsyncResult<T> {
+    return new AsyncResult<T>(taskId, this.backend, this.control);
+  }
+
+  /** Revokes tasks on every worker, Python's included (Celery's `app.control.revoke`). */
+  revoke(taskIds: string | string[], options: { terminate?: boolean } = {}): Promise<void> {
+    return this.control.revoke(taskIds, options);
+  }
+
+  /** A signature of a task, to compose into chains, groups and chords or to pass as a callback. */
+  signature<R extends TaskRef>(ref: R | string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: SignatureOptions = {}): Signature {
+    return Signature.of(ref, args, kwargs, options);
+  }
+
+  /** Applies any signature: a task, chain, group, chord or chunks (Celery's `sig.apply_async()`). */
+  apply(sig: Signature, options: ChordOptions = {}): Promise<CanvasResult> {
+    return this.canvas.apply(sig, {}, options);
+  }
+
+  /** Runs the tasks one after another, each getting the previous result first; resolves to the last step's result (`.parent` walks back). */
+  async chain(...steps: Signature[]): Promise<CanvasResult> {
+    return this.canvas.apply(chain(...steps));
+  }
+
+  /** Runs the tasks in parallel. */
+  async group(...members: Signature[]): Promise<GroupResult> {
+    return (await this.canvas.apply(group(...members))) as GroupResult;
+  }
+
+  /** Runs the header in parallel, then the body with the list of their results. Needs a Redis or memory result backend. */
+  async chord(header: Signature[], body: Signature, options: ChordOptions = {}): Promise<AsyncResult> {
+    return (await this.canvas.apply(chord(header, body), {}, options)) as AsyncResult;
+  }
+
+  /** A group saved with `GroupResult.save()`, by id (from any process, Python's too). */
+  async restoreGroup(groupId: string): Promise<GroupResult | null> {
+    const tuple = await this.backend.getGroup?.(groupId);
+    if (!tuple) return null;
+    const members = (tuple[1] as unknown[][]).map((m) => new AsyncResult(String((m[0] as unknown[])[0]), this.backend, this.control));
+    return new GroupResult(groupId, members, this.backend);
+  }
+
+  private async send<T>(name: string, args: readonly unknown[], kwargs: Record<string, unknown>, options: ApplyOptions, refQueue: string | undefined): Promise<AsyncResult<T>> {
+    const embed = { callbacks: dicts(options.link), errbacks: dicts(options.linkError) };
+    const message = buildTaskMessage(name, args, kwargs, options, { replyTo: this.backend.replyTo, origin: ORIGIN, embed });
+    await this.canvas.publish(this.canvas.queueFor(name, options.queue ?? refQueue), message, options.delayIn);
+    return new AsyncResult<T>(message.headers.id as string, this.backend, this.control);
+  }
+}
+
+function dicts(s: Signature | Signature[] | undefined) {
+  if (!s) return null;
+  return (Array.isArray(s) ? s : [s]).map((x) => x.toDict());
+}

@@ -1,0 +1,21 @@
+import { TaskQueueModuleOptions } from './task-queue.options';
+
+/**
+ * Module options from `TASKQUEUE_*` environment variables, shared by the example apps and the CLI:
+ * TASKQUEUE_BROKER_URL, TASKQUEUE_RESULT_BACKEND, TASKQUEUE_DEFAULT_QUEUE, TASKQUEUE_QUEUES
+ * (comma-separated), TASKQUEUE_CONCURRENCY, TASKQUEUE_HOSTNAME. Unset variables keep the defaults.
+ */
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): TaskQueueModuleOptions {
+  const queues = env.TASKQUEUE_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean);
+  const concurrency = env.TASKQUEUE_CONCURRENCY ? Number(env.TASKQUEUE_CONCURRENCY) : undefined;
+  return {
+    brokerUrl: env.TASKQUEUE_BROKER_URL || undefined,
+    resultBackend: env.TASKQUEUE_RESULT_BACKEND || undefined,
+    defaultQueue: env.TASKQUEUE_DEFAULT_QUEUE || undefined,
+    worker: {
+      queues: queues?.length ? queues : undefined,
+      concurrency,
+      hostname: env.TASKQUEUE_HOSTNAME || undefined,
+    },
+  };
+}

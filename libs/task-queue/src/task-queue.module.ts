@@ -1,0 +1,50 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { TaskQueueConfigurableModule, TASK_QUEUE_MODULE_OPTIONS } from './task-queue.module-definition';
+import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from './task-queue.constants';
+import { ResolvedTaskQueueOptions, TaskQueueModuleOptions, resolveOptions } from './task-queue.options';
+import { createBroker } from './brokers/broker.factory';
+import { createResultBackend } from './backends/result-backend.factory';
+import { TaskRegistry } from './registry/task.registry';
+import { TaskExplorer } from './discovery/task.explorer';
+import { TaskClient } from './client/task.client';
+import { TaskExecutor } from './worker/task.executor';
+import { TaskQueueServer } from './worker/task-queue.server';
+import { TaskQueueLifecycle } from './task-queue.lifecycle';
+import { TaskEvents } from './worker/task.events';
+import { TaskContextHost } from './worker/task-context.host';
+import { TaskControl } from './control/task-control';
+import { CanvasPublisher } from './canvas/canvas.publisher';
+import { Workflow } from './canvas/workflow';
+import { CanvasBuiltins } from './canvas/canvas.builtins';
+
+/**
+ * Registers the broker and result backend (chosen by URL), discovers @SharedTask methods, and
+ * provides TaskClient (to send) and TaskQueueServer (the worker strategy, which consumes only when
+ * a microservice runs it).
+ *
+ * @example TaskQueueModule.forRoot({ brokerUrl: 'redis://127.0.0.1:6379/0', isGlobal: true })
+ * @example TaskQueueModule.forRootAsync({ imports: [ConfigModule], inject: [ConfigService], useFactory: (c) => ({ brokerUrl: c.get('BROKER') }) })
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [
+    { provide: TASK_QUEUE_CONFIG, useFactory: (o: TaskQueueModuleOptions) => resolveOptions(o), inject: [TASK_QUEUE_MODULE_OPTIONS] },
+    { provide: TASK_QUEUE_BROKER, useFactory: (c: ResolvedTaskQueueOptions) => createBroker(c), inject: [TASK_QUEUE_CONFIG] },
+    { provide: TASK_QUEUE_RESULT_BACKEND, useFactory: (c: ResolvedTaskQueueOptions) => createResultBackend(c), inject: [TASK_QUEUE_CONFIG] },
+    TaskRegistry,
+    TaskExplorer,
+    TaskClient,
+    TaskExecutor,
+    TaskQueueServer,
+    TaskQueueLifecycle,
+    TaskEvents,
+    TaskContextHost,
+    TaskControl,
+    CanvasPublisher,
+    Workflow,
+    CanvasBuiltins,
+  ],
+  exports: [TaskClient, TaskControl, TaskRegistry, TaskQueueServer, TaskContextHost, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG],
+})
+export class TaskQueueModule extends TaskQueueConfigurableModule {}

@@ -1,0 +1,23 @@
+import { maskUrl, resolveOptions } from './task-queue.options';
+import { ConfigurationError } from './errors';
+
+describe('options', () => {
+  it('masks passwords in URLs for logs', () => {
+    expect(maskUrl('redis://:s3cret@127.0.0.1:6379/13')).toBe('redis://:***@127.0.0.1:6379/13');
+    expect(maskUrl('amqp://guest:guest@rabbit:5672/vh')).toBe('amqp://guest:***@rabbit:5672/vh');
+    expect(maskUrl('redis://127.0.0.1:6379/0')).toBe('redis://127.0.0.1:6379/0');
+  });
+
+  it('applies Celery defaults', () => {
+    const o = resolveOptions({});
+    expect(o).toMatchObject({ brokerUrl: 'memory://', resultBackend: 'memory://', defaultQueue: 'celery', acceptContent: ['json'], resultExpires: 86400, publishTimeout: 10000 });
+    expect(o.worker).toMatchObject({ queues: ['celery'], prefetchMultiplier: 4, shutdownTimeout: 30, handleSignals: true, sendTaskEvents: false });
+    expect(o.redis.visibilityTimeout).toBe(3600);
+    expect(resolveOptions({ brokerUrl: 'amqp://h' }).resultBackend).toBe('rpc://');
+  });
+
+  it('refuses what it cannot do, saying why', () => {
+    expect(() => resolveOptions({ taskSerializer: 'pickle' as 'json' })).toThrow(ConfigurationError);
+    expect(() => resolveOptions({ worker: { concurrency: 0 } })).toThrow(/concurrency must be a whole number >= 1/);
+  });
+});

@@ -1,0 +1,24 @@
+import { hostname, platform, release } from 'node:os';
+import { ResolvedTaskQueueOptions, maskUrl } from '../task-queue.options';
+
+/** The start-up banner, with what `celery worker` shows: node, broker, backend, queues, concurrency, tasks. */
+export function workerBanner(config: ResolvedTaskQueueOptions, broker: string, backend: string, tasks: string[], version: string): string {
+  const w = config.worker;
+  const lines = [
+    '',
+    ` -------------- ${w.hostname} v${version} (Celery protocol v2)`,
+    ` ---- **** ----- ${platform()}-${release()} node ${process.version} pid ${process.pid} on ${hostname()}`,
+    ' -- [config]',
+    ` -- .> transport:   ${maskUrl(broker)}`,
+    ` -- .> results:     ${maskUrl(backend)}`,
+    ` -- .> concurrency: ${w.concurrency} (async, one event loop)`,
+    ` -- .> prefetch:    ${w.concurrency * w.prefetchMultiplier} (concurrency × ${w.prefetchMultiplier})`,
+    ' -- [queues]',
+    ...w.queues.map((q) => ` -- .> ${q.padEnd(16)} exchange=${q}(direct) key=${q}`),
+    '',
+    '[tasks]',
+    ...(tasks.length ? tasks.map((t) => `  . ${t}`) : ['  (none: decorate provider methods with @SharedTask)']),
+    '',
+  ];
+  return lines.join('\n');
+}

@@ -1,0 +1,4 @@
+import { controlSuite } from '../suites/control.suite';
+import { amqpTarget } from '../support/broker-targets';
+
+controlSuite(amqpTarget('ctl', 'redis'));

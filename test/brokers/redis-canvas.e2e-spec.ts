@@ -1,0 +1,4 @@
+import { canvasSuite } from '../suites/canvas.suite';
+import { redisTarget } from '../support/broker-targets';
+
+canvasSuite(redisTarget('canvas'));

@@ -1,0 +1,28 @@
+import { taskRef } from '@app/task-queue';
+import { memoryBusFor } from '@app/task-queue/brokers/memory/memory.bus';
+import { messageOf, parseEnvelope } from '@app/task-queue/brokers/kombu/kombu-envelope';
+import { parseTaskMessage } from '@app/task-queue/protocol/task-message';
+import { loadVector } from '@app/task-queue/protocol/vectors';
+import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
+import { canvasSuite } from '../suites/canvas.suite';
+import { memoryTarget } from '../support/broker-targets';
+import { startClient } from '../support/nest-apps';
+import { uniqueName } from '../support/wait';
+
+canvasSuite(memoryTarget('canvas'));
+
+describe('canvas wire shape', () => {
+  it('a chain message carries the rest, reversed, in embed.chain, as the captured Celery message does', async () => {
+    const add = taskRef(MathTasks, 'add');
+    const url = `memory://${uniqueName('chain-shape')}`;
+    const queue = uniqueName('chain-shape');
+    const producer = await startClient({ brokerUrl: url });
+    const c = producer.client;
+    await c.chain(c.signature(add, [1, 2], {}, { queue }), c.signature(add, [3]), c.signature(add, [4]));
+    const req = parseTaskMessage(messageOf(parseEnvelope(memoryBusFor(url).shift(queue)!)));
+    const captured = loadVector('redis-task-envelope-chain.json').body_json[2].chain as Array<Record<string, unknown>>;
+    const shape = (s: Record<string, unknown>) => ({ ...s, options: Object.keys(s.options as object).sort() });
+    expect(req.embed.chain!.map(shape)).toEqual(captured.map(shape));
+    await producer.close();
+  });
+});

@@ -1,0 +1,4 @@
+import { semanticsSuite } from '../suites/semantics.suite';
+import { memoryTarget } from '../support/broker-targets';
+
+semanticsSuite(memoryTarget('sem'));
