@@ -122,6 +122,44 @@ describe('worker options on the memory broker', () => {
     await worker.close();
   });
 
+  it('frees a concurrency slot when the method returns: a slow onSuccess hook does not block the next task (unless acksLate is off)', async () => {
+    for (const acksLate of [true, false]) {
+      const url = `memory://${uniqueName('slot')}`;
+      let release!: () => void;
+      const hookGate = new Promise<void>((r) => (release = r));
+      let hookStarted = false;
+      @Injectable()
+      class HookTasks {
+        @SharedTask({ name: 'slot.first', acksLate, onSuccess: async () => { hookStarted = true; await hookGate; } })
+        first(): string {
+          return 'first';
+        }
+
+        @SharedTask({ name: 'slot.second', acksLate })
+        second(): string {
+          return 'second';
+        }
+      }
+      const worker = await startWorker({ brokerUrl: url, worker: { concurrency: 1, prefetchMultiplier: 4 } }, { providers: [HookTasks] });
+      const producer = await startClient({ brokerUrl: url });
+      const first = await producer.client.sendTask<string>('slot.first');
+      await waitFor(() => hookStarted, 'the onSuccess hook of slot.first to start');
+      // The state is stored before the hook runs.
+      expect(await first.get({ timeout: 5000 })).toBe('first');
+      const second = await producer.client.sendTask<string>('slot.second');
+      if (acksLate) {
+        expect(await second.get({ timeout: 5000 })).toBe('second');
+      } else {
+        // Acked on receipt, nothing else bounds the work in flight: the slot is held to the end.
+        await expect(second.get({ timeout: 300 })).rejects.toBeInstanceOf(TaskTimeoutError);
+      }
+      release();
+      expect(await second.get({ timeout: 5000 })).toBe('second');
+      await producer.close();
+      await worker.close();
+    }
+  });
+
   it('stores STARTED with pid and hostname when trackStarted is on', async () => {
     const url = `memory://${uniqueName('started')}`;
     let release!: () => void;

@@ -49,7 +49,10 @@ export class TaskConsumer {
   private readonly logger = new Logger('TaskQueueWorker');
   private consumer: Consumer | null = null;
   private readonly waiting: Job[] = [];
-  private readonly running = new Map<Promise<void>, Job>();
+  /** Jobs whose method is running: each holds one of the `concurrency` slots. */
+  private readonly running = new Set<Job>();
+  /** Every job from its start until its state is stored and its message settled (for shutdown). */
+  private readonly inFlight = new Map<Promise<void>, Job>();
   private readonly scheduled = new Map<NodeJS.Timeout, Job>();
   private readonly options = new Map<string, ResolvedTaskOptions>();
   private readonly limiter = new RateLimiter();
@@ -77,7 +80,7 @@ export class TaskConsumer {
   snapshot(): { active: JobView[]; reserved: JobView[]; scheduled: JobView[] } {
     const view = (j: Job): JobView => ({ request: j.req, routingKey: j.delivery.routingKey, startedAt: j.startedAt ?? null });
     return {
-      active: [...this.running.values()].map(view),
+      active: [...this.running].map(view),
       reserved: this.waiting.map(view),
       scheduled: [...this.scheduled.values()].map(view),
     };
@@ -209,17 +212,31 @@ export class TaskConsumer {
     this.scheduled.set(timer, job);
   }
 
+  /**
+   * A slot is held while the task's method runs and is freed as soon as it settles: storing the
+   * state, publishing workflow steps, hooks and the ack then overlap the next task. Memory stays
+   * bounded: a message counts against the broker's prefetch until it is settled (with acksLate off
+   * the slot is held to the end instead).
+   */
   private run(job: Job): void {
-    const p = this.runOne(job).finally(() => {
-      this.running.delete(p);
+    this.running.add(job);
+    let freed = false;
+    const free = () => {
+      if (freed) return;
+      freed = true;
+      this.running.delete(job);
       const next = this.waiting.shift();
       if (next && !this.stopping) this.run(next);
       else if (next) this.waiting.unshift(next);
+    };
+    const p = this.runOne(job, free).finally(() => {
+      free();
+      this.inFlight.delete(p);
     });
-    this.running.set(p, job);
+    this.inFlight.set(p, job);
   }
 
-  private async runOne(job: Job): Promise<void> {
+  private async runOne(job: Job, free: () => void): Promise<void> {
     const { req, def, delivery, options } = job;
     if (this.discardIfRevoked(job)) return;
     if (!options.acksLate) {
@@ -229,7 +246,9 @@ export class TaskConsumer {
     job.startedAt = Date.now() / 1000;
     let settlement: Settlement;
     try {
-      settlement = await this.executor.execute(req, def, delivery, options);
+      // Acked on receipt, the message no longer counts against the prefetch: the slot is then the
+      // only bound on tails in flight, so it is held until the state is stored.
+      settlement = await this.executor.execute(req, def, delivery, options, job.acked ? undefined : free);
     } catch (err) {
       this.logger.error(`Task ${req.task}[${req.id}]: its state could not be written (${(err as Error).message}); the message goes back to the queue.`);
       settlement = { kind: 'requeue' };
@@ -306,15 +325,15 @@ export class TaskConsumer {
     this.stopping = true;
     await this.consumer?.stop();
     await this.giveBack();
-    if (this.running.size > 0) {
-      this.logger.log(`Waiting up to ${timeoutMs / 1000}s for ${this.running.size} running task(s) to finish…`);
+    if (this.inFlight.size > 0) {
+      this.logger.log(`Waiting up to ${timeoutMs / 1000}s for ${this.inFlight.size} running task(s) to finish…`);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...this.running.keys()]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      await Promise.race([Promise.allSettled([...this.inFlight.keys()]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
       clearTimeout(timer);
     }
     await Promise.allSettled([...this.settling]);
     this.revoked.flush();
-    return this.running.size;
+    return this.inFlight.size;
   }
 
   /** Cold stop: give every message back now, running or not. */
@@ -322,7 +341,7 @@ export class TaskConsumer {
     this.stopping = true;
     await this.consumer?.stop();
     await this.giveBack();
-    await Promise.all([...this.running.values()].filter((j) => !j.acked).map((j) => j.delivery.reject(true).catch(() => undefined)));
+    await Promise.all([...this.inFlight.values()].filter((j) => !j.acked).map((j) => j.delivery.reject(true).catch(() => undefined)));
     this.revoked.flush();
   }
 

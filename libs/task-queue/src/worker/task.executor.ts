@@ -53,7 +53,12 @@ export class TaskExecutor {
     return Boolean(stop);
   }
 
-  async execute(req: TaskRequest, def: TaskDefinition, delivery: Delivery, options: ResolvedTaskOptions): Promise<Settlement> {
+  /**
+   * `bodyDone` is called as soon as the task's method has settled (before its state is stored):
+   * the worker frees the concurrency slot there, so storing, acking and workflow steps overlap the
+   * next task's body instead of idling the slot for a round trip.
+   */
+  async execute(req: TaskRequest, def: TaskDefinition, delivery: Delivery, options: ResolvedTaskOptions, bodyDone?: () => void): Promise<Settlement> {
     const hard = req.timeLimit[0] ?? options.timeLimit ?? null;
     const soft = req.timeLimit[1] ?? options.softTimeLimit ?? null;
     const ctx = new TaskContext(() => this.requestInfo(req, delivery, [hard, soft]), options, (state, meta) => this.store(req, { ...this.base(req), status: state, result: meta }));
@@ -66,15 +71,18 @@ export class TaskExecutor {
     const started = performance.now();
     const outcome = await this.run(def, req, ctx, hard, soft);
     const runtime = (performance.now() - started) / 1000;
+    bodyDone?.();
     const label = `${req.shadow ?? req.task}[${req.id}]`;
 
     if (outcome.ok) {
       // As Celery: the next steps are sent first, so that the stored result lists them as children.
-      const children = await this.workflow.afterSuccess(req, outcome.value ?? null);
+      // The plain task (no callbacks, chain, chord or hook) takes no extra await: this is the hot path.
+      const { callbacks, chain, chord } = req.embed;
+      const children = callbacks?.length || chain?.length ? await this.workflow.afterSuccess(req, outcome.value ?? null) : [];
       if (!ignoreResult) await this.store(req, { ...readyMeta(req.id, TaskState.SUCCESS, outcome.value ?? null, null, this.extra(req)), children });
-      await this.workflow.chordPart(req, TaskState.SUCCESS, outcome.value ?? null);
+      if (chord) await this.workflow.chordPart(req, TaskState.SUCCESS, outcome.value ?? null);
       if (logEnabled('log')) this.logger.log(`Task ${label} succeeded in ${runtime.toFixed(6)}s: ${repr(outcome.value)}`);
-      await this.hook('onSuccess', def, outcome.value, ctx);
+      if (def.options.onSuccess) await this.hook('onSuccess', def, outcome.value, ctx);
       this.events.emitLazy('succeeded', () => ({ type: 'succeeded', request: ctx.request, result: outcome.value, runtime }));
       return ACK;
     }

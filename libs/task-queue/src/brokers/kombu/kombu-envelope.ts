@@ -55,8 +55,8 @@ export function messageOf(env: KombuEnvelope): TaskMessage {
   const { delivery_info: _info, body_encoding, delivery_tag: _tag, ...properties } = env.properties;
   let body: Buffer;
   if (body_encoding === 'base64') {
-    if (!BASE64.test(env.body)) throw new InvalidTaskMessageError('The envelope says body_encoding base64, but the body is not base64.');
     body = Buffer.from(env.body, 'base64');
+    if (!isWholeBase64(env.body, body.length)) throw new InvalidTaskMessageError('The envelope says body_encoding base64, but the body is not base64.');
   } else {
     body = Buffer.from(env.body, 'utf8');
   }
@@ -67,6 +67,20 @@ export function messageOf(env: KombuEnvelope): TaskMessage {
     contentEncoding: env['content-encoding'] ?? 'utf-8',
     body,
   };
+}
+
+/**
+ * Whether `text` is standard base64 that decoded to `decoded` bytes. Buffer.from skips characters
+ * outside the alphabet, so a padded text decodes to exactly 3/4 of its length minus the padding
+ * only when every character was valid; anything else (line breaks, bad characters) gets the regex.
+ */
+function isWholeBase64(text: string, decoded: number): boolean {
+  const n = text.length;
+  if (n % 4 === 0 && text.indexOf('-') < 0 && text.indexOf('_') < 0) {
+    const pad = n === 0 ? 0 : text.charCodeAt(n - 1) !== 61 ? 0 : text.charCodeAt(n - 2) !== 61 ? 1 : 2;
+    if (decoded === (n / 4) * 3 - pad) return true;
+  }
+  return BASE64.test(text);
 }
 
 /** Marks an envelope as redelivered, as kombu does when it restores one. */

@@ -6,7 +6,7 @@ import { PRIORITY_STEPS, RedisKeys } from './redis-keys';
 import { ConnectionLostError, ReadyGate, closeConnection, untilClosed, withReconnect } from './redis.connection';
 import { UnackedRestorer } from './redis.restorer';
 import { AckBatcher } from './redis-ack.batcher';
-import { DeliverySettler, RedisDelivery, deadLetterRecord, unwrapRawItem } from './redis.delivery';
+import { DeliverySettler, RedisDelivery, deadLetterRecord } from './redis.delivery';
 import { RESERVE_SCRIPT } from './lua/reserve.script';
 import { DEAD_LETTER_SCRIPT } from './lua/dead-letter.script';
 import { DEFER_SCRIPT } from './lua/defer.script';
@@ -65,6 +65,12 @@ export class RedisConsumer implements Consumer, DeliverySettler {
   private restoring = false;
   private readonly gate: ReadyGate;
   private readonly receiptKey: string;
+  /**
+   * The most one reserve takes: a quarter of a large prefetch (at least 32), so that several
+   * batches are in flight at once (one being run, one being stored, one being reserved) instead of
+   * all of them moving in lockstep, which left the worker idle a third of the time in the bench.
+   */
+  private readonly batchMax: number;
 
   constructor(
     private readonly deps: RedisConsumerDeps,
@@ -73,6 +79,7 @@ export class RedisConsumer implements Consumer, DeliverySettler {
   ) {
     this.gate = new ReadyGate(deps.conn);
     this.receiptKey = deps.keys.reserveReceipt(this.id);
+    this.batchMax = Math.max(Math.min(options.prefetch, 32), Math.ceil(options.prefetch / 4));
   }
 
   /** Restores expired unacked messages, then consumes; restores again every `restoreInterval`. */
@@ -163,6 +170,8 @@ export class RedisConsumer implements Consumer, DeliverySettler {
       if (room <= 0) {
         await new Promise<void>((r) => (this.wake = r));
         this.wake = null;
+        // Let the rest of this turn's settlements land first: one larger reserve, not many of one.
+        await new Promise<void>((r) => setImmediate(r));
         continue;
       }
       try {
@@ -170,7 +179,7 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         if (this.stopped) break;
         if (this.lostReserve !== null) await this.recoverLostReserve(Infinity);
         this.phase = 'reserve';
-        const got = await this.reserve(room);
+        const got = await this.reserve(Math.min(room, this.batchMax));
         if (got > 0 || this.stopped) continue;
         this.phase = 'wait';
         const key = this.deps.keys.bucket(this.options.queues[this.turn % this.options.queues.length]);
@@ -238,7 +247,7 @@ export class RedisConsumer implements Consumer, DeliverySettler {
     if (flat.length) this.turn++;
     for (let i = 0; i < flat.length; i += 3) {
       const queue = order.queues[Number(flat[i]) - 1];
-      const delivery = new RedisDelivery(queue, String(flat[i + 1]), unwrapRawItem(String(flat[i + 2])), this);
+      const delivery = new RedisDelivery(queue, String(flat[i + 1]), String(flat[i + 2]), this);
       this.unsettled.set(delivery.tag, delivery);
       try {
         this.handler(delivery);

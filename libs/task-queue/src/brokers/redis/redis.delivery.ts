@@ -23,24 +23,32 @@ export class RedisDelivery implements Delivery {
   readonly transportError?: Error;
   /** The envelope when the item was one, for the dead-letter record. */
   readonly envelope: KombuEnvelope | null;
+  /** The list item as it was (a non-envelope the reserve script wrapped is unwrapped). */
+  readonly raw: string;
   private settled = false;
 
   constructor(
     readonly queue: string,
     readonly tag: string,
-    /** The list item as it was (a wrapped non-envelope is unwrapped first). */
-    readonly raw: string,
+    /** The item the reserve script returned. */
+    item: string,
     private readonly settler: DeliverySettler,
   ) {
     let env: KombuEnvelope | null = null;
     let message: TaskMessage;
+    let raw = item;
     try {
-      env = parseEnvelope(raw);
+      env = parseEnvelope(item);
       message = messageOf(env);
     } catch (err) {
-      this.transportError = err as Error;
+      // Parsed once on the fast path; only a failed parse looks for the reserve script's wrapper
+      // and reports what is wrong with the item inside it.
+      raw = unwrapRawItem(item);
+      this.transportError = raw === item ? (err as Error) : whyNotAnEnvelope(raw);
+      env = null;
       message = { headers: {}, properties: {}, contentType: '', contentEncoding: '', body: Buffer.from(raw, 'utf8') };
     }
+    this.raw = raw;
     this.envelope = env;
     this.message = message;
     const info = env?.properties?.delivery_info;
@@ -77,6 +85,16 @@ export class RedisDelivery implements Delivery {
 
   deadLetter(reason: string): Promise<void> {
     return this.claim() ? this.settler.deadLetter(this, reason) : Promise.resolve();
+  }
+}
+
+/** The parse error of an item that is not an envelope. */
+function whyNotAnEnvelope(raw: string): Error {
+  try {
+    messageOf(parseEnvelope(raw));
+    return new Error('The item was wrapped as a non-envelope by the reserve script.');
+  } catch (err) {
+    return err as Error;
   }
 }
 
