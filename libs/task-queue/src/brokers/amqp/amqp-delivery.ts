@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import { InvalidTaskMessageError } from '../../errors';
 import { TaskMessage, peekTaskId } from '../../protocol/task-message';
 import { Delivery } from '../broker.interface';
@@ -8,8 +8,10 @@ import { DELAYED_DELIVERY_EXCHANGE, isDeadLetterHeader, stripDelayPrefix } from 
 
 /** What a delivery needs from the consumer that received it. */
 export interface AmqpDeliveryContext {
-  /** The channel it arrived on. Acks are only valid there. */
-  channel: Channel;
+  /** Acks on the channel it arrived on (coalesced per event-loop turn). */
+  ack(msg: ConsumeMessage): void;
+  /** Rejects on that channel at once. */
+  reject(msg: ConsumeMessage, requeue: boolean): void;
   /** False once that channel is closed: RabbitMQ then requeues the message by itself. */
   isLive(): boolean;
   /** Called once, when the delivery is settled (or found unsettleable). */
@@ -68,10 +70,10 @@ export function createAmqpDelivery(msg: ConsumeMessage, queue: string, ctx: Amqp
     redelivered: msg.fields.redelivered,
     transportError,
     async ack() {
-      if (begin('ack')) run('ack', () => ctx.channel.ack(msg));
+      if (begin('ack')) run('ack', () => ctx.ack(msg));
     },
     async reject(requeue: boolean) {
-      if (begin('reject')) run('reject', () => ctx.channel.reject(msg, requeue));
+      if (begin('reject')) run('reject', () => ctx.reject(msg, requeue));
     },
     /**
      * Publishes a copy into the delay topology and waits for RabbitMQ's confirm, then acks this
@@ -93,7 +95,7 @@ export function createAmqpDelivery(msg: ConsumeMessage, queue: string, ctx: Amqp
         ctx.onSettled();
         return;
       }
-      run('ack', () => ctx.channel.ack(msg));
+      run('ack', () => ctx.ack(msg));
     },
     async deadLetter(reason: string) {
       if (!begin('dead-letter')) return;
@@ -102,7 +104,7 @@ export function createAmqpDelivery(msg: ConsumeMessage, queue: string, ctx: Amqp
       } catch (err) {
         // Not copied: give it back rather than lose it.
         ctx.logger.error(`Cannot dead-letter ${id} from "${queue}" (${(err as Error).message}); requeued instead.`);
-        run('requeue', () => ctx.channel.reject(msg, true));
+        run('requeue', () => ctx.reject(msg, true));
         return;
       }
       if (!ctx.isLive()) {
@@ -110,7 +112,7 @@ export function createAmqpDelivery(msg: ConsumeMessage, queue: string, ctx: Amqp
         ctx.onSettled();
         return;
       }
-      run('ack', () => ctx.channel.ack(msg));
+      run('ack', () => ctx.ack(msg));
     },
   };
 }

@@ -4,6 +4,7 @@ import { TaskQueueError } from '../../errors';
 import { TaskMessage } from '../../protocol/task-message';
 import { ConsumeOptions, Consumer, DeliveryHandler } from '../broker.interface';
 import { createAmqpDelivery } from './amqp-delivery';
+import { AmqpAckCoalescer } from './amqp-ack.coalescer';
 import { AmqpConnection } from './amqp.connection';
 import { closeChannelQuietly, settleWithin } from './amqp-channel.close';
 
@@ -93,7 +94,13 @@ export class AmqpConsumer implements Consumer {
       await closeChannelQuietly(ch);
       return;
     }
-    const attached: Attached = { channel: ch, live: true, unsettled: 0, dropped: 0 };
+    const attached: Attached = {
+      channel: ch,
+      live: true,
+      unsettled: 0,
+      dropped: 0,
+      acks: new AmqpAckCoalescer(ch, (n, err) => logger.warn(`${n} ack frame(s) could not be written (${err.message}); RabbitMQ will deliver those messages again.`)),
+    };
     this.attached = attached;
     ch.on('error', (err: Error) => logger.warn(`Consumer channel of ${this.options.queues.join(', ')} failed: ${err.message}`));
     ch.on('close', () => {
@@ -110,7 +117,11 @@ export class AmqpConsumer implements Consumer {
       for (const queue of this.options.queues) await this.deps.declare(ch, queue);
       for (const queue of this.options.queues) {
         const ctx = {
-          channel: ch,
+          ack: (msg: ConsumeMessage) => attached.acks.ack(msg.fields.deliveryTag),
+          reject: (msg: ConsumeMessage, requeue: boolean) => {
+            ch.reject(msg, requeue);
+            attached.acks.settledOtherwise(msg.fields.deliveryTag);
+          },
           isLive: () => attached.live,
           onSettled: () => this.onSettled(attached),
           dropped: (what: string, id: string, q: string) => {
@@ -129,6 +140,7 @@ export class AmqpConsumer implements Consumer {
             return;
           }
           attached.unsettled++;
+          attached.acks.delivered(msg.fields.deliveryTag);
           this.dispatch(createAmqpDelivery(msg, queue, ctx));
         }, { noAck: false });
         this.tags.push(consumerTag);
@@ -171,6 +183,8 @@ export class AmqpConsumer implements Consumer {
   private async closeChannel(): Promise<void> {
     const attached = this.attached;
     if (!attached) return;
+    // Acks of this turn go out before the channel closes, or their messages would come back.
+    if (attached.live) attached.acks.flush();
     // The 'close' listener reports the consumer gone.
     await closeChannelQuietly(attached.channel);
   }
@@ -183,4 +197,5 @@ interface Attached {
   unsettled: number;
   /** Settlements dropped after the channel closed. */
   dropped: number;
+  acks: AmqpAckCoalescer;
 }
