@@ -8,9 +8,10 @@
  *   client latency --m M [--warmup 50]         (a worker must be consuming the queue)
  *
  * Variants. `await`: `await client.delay(add, i, i)` one at a time. `concurrent`: windows of
- * --window delays in flight (Promise.all), as BullMQ's `addpar`. `batch`: our client has NO bulk
- * API, so this is Promise.all over chunks of --chunk delays, compared with BullMQ's addBulk of the
- * same chunk size. A publish counts when the broker acknowledged it (LPUSH reply; AMQP confirm).
+ * --window delays in flight (Promise.all), as BullMQ's `addpar`. `batch`: `client.delayMany` over
+ * chunks of --chunk calls (on Redis one MULTI of multi-value LPUSHes per chunk), compared with
+ * BullMQ's addBulk of the same chunk size. A publish counts when the broker acknowledged it (LPUSH
+ * reply; AMQP confirm).
  */
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
@@ -54,12 +55,17 @@ async function enqueue(client: TaskClient, variant: string, n: number, start: nu
   const chunk = Number(opt('chunk', '1000'));
   if (variant === 'await') {
     for (let i = start; i < start + n; i++) await client.delay(add, i, i);
-  } else if (variant === 'concurrent' || variant === 'batch') {
-    const w = variant === 'concurrent' ? window : chunk;
-    for (let i = start; i < start + n; i += w) {
+  } else if (variant === 'concurrent') {
+    for (let i = start; i < start + n; i += window) {
       const ps: Promise<unknown>[] = [];
-      for (let j = i; j < Math.min(start + n, i + w); j++) ps.push(client.delay(add, j, j));
+      for (let j = i; j < Math.min(start + n, i + window); j++) ps.push(client.delay(add, j, j));
       await Promise.all(ps);
+    }
+  } else if (variant === 'batch') {
+    for (let i = start; i < start + n; i += chunk) {
+      const calls: [number, number][] = [];
+      for (let j = i; j < Math.min(start + n, i + chunk); j++) calls.push([j, j]);
+      await client.delayMany(add, calls);
     }
   } else throw new Error(`unknown variant ${variant}`);
 }

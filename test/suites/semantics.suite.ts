@@ -44,6 +44,12 @@ class SemanticsTasks {
     throw kind === 'fatal' ? new FatalError('fatal') : new TransientError(`transient ${ctx.request.retries}`);
   }
 
+  @SharedTask('sem.echo')
+  echo(key: string, i: number): number {
+    note(key, i);
+    return i * 2;
+  }
+
   @SharedTask({ name: 'sem.soft', softTimeLimit: 0.05 })
   async soft(@CurrentTask() ctx: TaskContext): Promise<string> {
     await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
@@ -166,6 +172,21 @@ describe(`task execution semantics (${target.name})`, () => {
       { retries: 2, parentId: result.id, queue: target.defaultQueue },
     ]);
     expect(log.events).toContain('retried:sem.flaky');
+  });
+
+  it('sendMany / delayMany send many calls at once, run in the order given, each with its own result', async () => {
+    const key = uniqueName('many');
+    const results = await producer.client.sendMany<number>('sem.echo', Array.from({ length: 50 }, (_, i) => ({ args: [key, i] })));
+    expect(new Set(results.map((r) => r.id)).size).toBe(50);
+    expect(await Promise.all(results.map((r) => r.get({ timeout: 10_000 })))).toEqual(Array.from({ length: 50 }, (_, i) => i * 2));
+    expect(log[key]).toEqual(Array.from({ length: 50 }, (_, i) => i));
+
+    // kwargs per call; a countdown for all (these wait in the broker, sent one by one)
+    const later = uniqueName('many-later');
+    const delayed = await producer.client.sendMany<number>('sem.echo', [{ kwargs: { key: later, i: 7 } }, { args: [later], kwargs: { i: 8 } }], { countdown: 0.2 });
+    expect(await Promise.all(delayed.map((r) => r.get({ timeout: 10_000 })))).toEqual([14, 16]);
+
+    await expect(producer.client.sendMany('sem.echo', [{ args: [later, 1] }], { taskId: 'one-id' })).rejects.toThrow(/taskId cannot be given to delayMany\/sendMany/);
   });
 
   it('stores RETRY with the cause between runs, then SUCCESS', async () => {

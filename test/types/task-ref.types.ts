@@ -39,6 +39,12 @@ export async function typeTests(): Promise<void> {
   // @ts-expect-error a typed-by-name task checks its arguments as well
   await client.delay(pyConcat, 'a', 1);
 
+  // delayMany checks every argument tuple and types every result.
+  const many: AsyncResult<number>[] = await client.delayMany(add, [[1, 2], [3, 4]]);
+  void many;
+  // @ts-expect-error one tuple has a string where add takes a number
+  await client.delayMany(add, [[1, 2], ['3', 4]]);
+
   // By name, untyped: anything goes, and the result type is what you say.
   const anything = await client.sendTask<{ ok: boolean }>('other.service.task', [1, 'two'], { three: 3 });
   const ok: boolean = (await anything.get()).ok;

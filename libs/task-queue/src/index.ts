@@ -6,7 +6,7 @@ export { TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG } from 
 export { SharedTask } from './decorators/shared-task.decorator';
 export type { SharedTaskOptions } from './interfaces/shared-task-options.interface';
 export { TaskClient } from './client/task.client';
-export type { BoundTask, ApplyOptions } from './client/task.client';
+export type { BoundTask, ApplyOptions, ManyCall } from './client/task.client';
 export { AsyncResult } from './client/async-result';
 export type { GetOptions } from './client/async-result';
 export { taskRef, defineTask } from './client/task-ref';

@@ -24,6 +24,13 @@ export interface Broker {
   publish(queue: string, message: TaskMessage, options?: PublishOptions): Promise<void>;
 
   /**
+   * Optional: puts many messages, due now, on one queue in as few round trips as the transport
+   * allows (Redis: one MULTI with a multi-value LPUSH per priority bucket), in order. Same bound
+   * and at-least-once guarantee as `publish`. Without it, callers publish one by one.
+   */
+  publishMany?(queue: string, messages: readonly TaskMessage[]): Promise<void>;
+
+  /**
    * Starts consuming. The handler gets each delivery once; the broker hands out at most
    * `prefetch` deliveries that are not yet settled (acked, rejected or dead-lettered).
    */

@@ -109,6 +109,17 @@ export class CanvasPublisher {
   }
 
   /**
+   * Publishes many messages to one queue: in one go when the broker can (`publishMany`) and none
+   * waits in the broker for an eta, else one by one, all in flight.
+   */
+  async publishMany(queue: string, messages: readonly TaskMessage[], delayIn?: 'broker' | 'worker'): Promise<void> {
+    const inBroker = (delayIn ?? (this.config.delayInBroker ? 'broker' : 'worker')) === 'broker';
+    const delayed = inBroker && messages.some((m) => etaOf(m) !== undefined);
+    if (this.broker.publishMany && !delayed) return this.broker.publishMany(queue, messages);
+    await Promise.all(messages.map((m) => this.publish(queue, m, delayIn)));
+  }
+
+  /**
    * A chain: the first step is sent with the rest in `embed.chain`, reversed (the next step last).
    * A group followed by more steps becomes a chord whose body is the rest, as in Celery.
    */

@@ -106,6 +106,39 @@ export class RedisBroker implements Broker {
     }
   }
 
+  /** One MULTI for all: LPUSH of up to 1000 envelopes per command, per priority bucket, in order. */
+  async publishMany(queue: string, messages: readonly TaskMessage[]): Promise<void> {
+    if (this.closed) throw new BrokerUnavailableError(`Cannot publish to queue "${queue}": the Redis broker is closed.`);
+    if (!messages.length) return;
+    const { cmd, gate } = this.commands();
+    const ms = this.options.publishTimeout;
+    const deadline = Date.now() + ms;
+    const buckets = new Map<string, string[]>();
+    for (const m of messages) {
+      const key = this.keys.bucket(queue, m.properties.priority);
+      let raws = buckets.get(key);
+      if (!raws) buckets.set(key, (raws = []));
+      raws.push(JSON.stringify(toEnvelope(m, '', queue)));
+    }
+    const what = () =>
+      `Could not publish ${messages.length} tasks to queue "${queue}": Redis at ${this.describe()} was unreachable for ${ms} ms (publishTimeout)${this.health.describeLastError()}. None of them was sent.`;
+    for (;;) {
+      await gate.wait(deadline, what);
+      try {
+        const tx = this.declareOn(cmd.multi(), queue);
+        for (const [key, raws] of buckets) for (let i = 0; i < raws.length; i += 1000) tx.lpush(key, ...raws.slice(i, i + 1000));
+        await untilClosed(cmd, tx.exec());
+        this.declared.add(queue);
+        return;
+      } catch (err) {
+        // Lost reply: the MULTI may have run; sending again keeps at-least-once.
+        if (err instanceof ConnectionLostError && Date.now() < deadline) continue;
+        if (err instanceof ConnectionLostError) throw new BrokerUnavailableError(what(), { cause: err });
+        throw err;
+      }
+    }
+  }
+
   async consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<Consumer> {
     if (this.closed) throw new BrokerUnavailableError('Cannot consume: the Redis broker is closed.');
     if (!options.queues.length) throw new Error('consume() needs at least one queue.');
