@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { SharedTask, TaskFailedError, TaskState, TaskTimeoutError, defineTask, taskRef } from '@app/task-queue';
+import { Test } from '@nestjs/testing';
+import { OnTaskEvent, SharedTask, TaskFailedError, TaskQueueModule, TaskQueueServer, TaskState, TaskTimeoutError, defineTask, taskRef } from '@app/task-queue';
 import { memoryBusFor } from '@app/task-queue/brokers/memory/memory.bus';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
@@ -158,6 +159,38 @@ describe('worker options on the memory broker', () => {
       await producer.close();
       await worker.close();
     }
+  });
+
+  it('works when the microservice is init()ed before listen() (Nest 11 runs the init hooks twice then)', async () => {
+    const url = `memory://${uniqueName('init')}`;
+    let succeeded = 0;
+    @Injectable()
+    class InitTasks {
+      @SharedTask('init.twice')
+      twice(x: number): number {
+        return x * 2;
+      }
+
+      @OnTaskEvent('succeeded')
+      onSucceeded(): void {
+        succeeded++;
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskQueueModule.forRoot({ brokerUrl: url, worker: { handleSignals: false } })],
+      providers: [InitTasks],
+    }).compile();
+    const app = moduleRef.createNestMicroservice({ strategy: moduleRef.get(TaskQueueServer) });
+    app.useLogger(false);
+    await app.init();
+    await app.listen();
+    const producer = await startClient({ brokerUrl: url });
+    const result = await producer.client.sendTask<number>('init.twice', [21]);
+    expect(await result.get({ timeout: 5000 })).toBe(42);
+    await waitFor(() => succeeded >= 1, 'the succeeded event');
+    expect(succeeded).toBe(1);
+    await producer.close();
+    await app.close();
   });
 
   it('stores STARTED with pid and hostname when trackStarted is on', async () => {

@@ -24,7 +24,12 @@ export class TaskExplorer implements OnModuleInit {
     private readonly contextHost: TaskContextHost,
   ) {}
 
+  private explored = false;
+
   onModuleInit(): void {
+    // Once: NestMicroservice.init() in Nest 11 runs the init hooks twice (init(), then registerModules()).
+    if (this.explored) return;
+    this.explored = true;
     const wrappers = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     const seen = new Set<unknown>();
     for (const wrapper of wrappers) {
