@@ -179,8 +179,11 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         if (this.stopped) break;
         if (this.lostReserve !== null) await this.recoverLostReserve(Infinity);
         this.phase = 'reserve';
-        const got = await this.reserve(Math.min(room, this.batchMax));
-        if (got > 0 || this.stopped) continue;
+        const asked = Math.min(room, this.batchMax);
+        const got = await this.reserve(asked);
+        // Fewer than asked: every bucket was empty at that instant, so another reserve would only
+        // cost a round trip (next to the store of what we just got); wait for the next message instead.
+        if (got >= asked || this.stopped) continue;
         this.phase = 'wait';
         const key = this.deps.keys.bucket(this.options.queues[this.turn % this.options.queues.length]);
         await untilClosed(this.deps.conn, this.deps.conn.blmove(key, key, 'RIGHT', 'RIGHT', this.waitSeconds()));
