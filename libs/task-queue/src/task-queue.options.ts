@@ -43,7 +43,12 @@ export interface TaskQueueModuleOptions {
 export interface WorkerOptions {
   /** Queues this worker consumes. Default `[defaultQueue]`. [-Q] */
   queues?: string[];
-  /** Tasks run at once by this worker process (async tasks share one event loop). Default: the number of CPUs × 4, at least 4. [worker_concurrency] */
+  /**
+   * Task methods run at once by this worker process (async tasks share one event loop). A slot is
+   * freed when the method settles; storing its state, workflow steps, hooks and the ack follow
+   * outside the slot, still bounded by the prefetch (with acksLate off, inside it). Default: the
+   * number of CPUs × 4, at least 4. [worker_concurrency]
+   */
   concurrency?: number;
   /** Deliveries reserved per concurrency slot: the prefetch bound is concurrency × this. Default 4. [worker_prefetch_multiplier] */
   prefetchMultiplier?: number;
