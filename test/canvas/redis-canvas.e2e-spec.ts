@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
-import { AsyncResult, GroupResult, Signature, TaskRef, chain, taskRef } from '@app/task-queue';
+import { Injectable } from '@nestjs/common';
+import { AsyncResult, GroupResult, SharedTask, Signature, TaskRef, chain, taskRef } from '@app/task-queue';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
@@ -11,6 +12,17 @@ const URL = 'redis://127.0.0.1:6379/11';
 const add = taskRef(MathTasks, 'add');
 const mul = taskRef(MathTasks, 'mul');
 const xsum = taskRef(MathTasks, 'xsum');
+const fired: Record<string, number> = {};
+
+@Injectable()
+class ChordCount {
+  /** A chord body that counts its runs per key, to check that a chord fires exactly once. */
+  @SharedTask('cvi.count')
+  count(values: unknown[], key: string): unknown[] {
+    fired[key] = (fired[key] ?? 0) + 1;
+    return values;
+  }
+}
 
 describe('canvas on Redis, across Python and Node workers', () => {
   const nodeQueue = uniqueName('canvas-node');
@@ -23,7 +35,7 @@ describe('canvas on Redis, across Python and Node workers', () => {
 
   beforeAll(async () => {
     [worker, producer, python] = await Promise.all([
-      startWorker({ brokerUrl: URL, worker: { queues: [nodeQueue], concurrency: 8 } }, { imports: [TasksModule] }),
+      startWorker({ brokerUrl: URL, worker: { queues: [nodeQueue], concurrency: 8 } }, { imports: [TasksModule], providers: [ChordCount] }),
       startClient({ brokerUrl: URL }),
       startPythonWorker({ broker: URL, backend: URL, queues: [pyQueue], hostname: `${pyQueue}@test` }),
     ]);
@@ -85,6 +97,40 @@ h = [signature('tasks.add', args=(1, 1), queue='${nodeQueue}'), signature('py.ad
 r = chord(h)(signature('tasks.xsum', queue='${nodeQueue}'))
 print(json.dumps(r.get(timeout=30)))`);
     expect(out).toBe(12);
+  });
+
+  it('a Node-built chord with chains in the header, steps on Python and Node workers, fires once with each last result', async () => {
+    const key = uniqueName('chord-chains');
+    const header = [
+      chain(pyTask('py.add', [1, 2]), pyTask('py.mul', [10])),
+      node(add, [5, 5]),
+      chain(node(add, [2, 2]), pyTask('py.mul', [3])),
+    ];
+    const result = await producer.client.chord(header, new Signature('cvi.count', [key], {}, { queue: nodeQueue }));
+    expect(await result.get({ timeout: 30_000 })).toEqual([30, 10, 12]);
+    expect(fired[key]).toBe(1);
+    // The chord's counters are gone once it fired, so no later part can fire it again.
+    expect(await redis.exists(`celery-taskset-meta-${(result.parent as GroupResult).id}.s`)).toBe(0);
+  });
+
+  it('a chord built in Python with a chain in the header runs the chain through our worker', async () => {
+    const key = uniqueName('py-chord-chain');
+    const out = await py(`
+h = [chain(signature('tasks.add', args=(1, 2), queue='${nodeQueue}'), signature('tasks.mul', args=(10,), queue='${nodeQueue}')), signature('py.add', args=(5, 5), queue='${pyQueue}')]
+r = chord(h)(signature('cvi.count', args=('${key}',), queue='${nodeQueue}'))
+print(json.dumps(r.get(timeout=30)))`);
+    expect(out).toEqual([30, 10]);
+    expect(fired[key]).toBe(1);
+  });
+
+  it('a chord built in Python whose header chain fails on our worker fails the body with ChordError', async () => {
+    const out = (await py(`
+h = [chain(signature('tasks.fail', args=('step broke',), queue='${nodeQueue}', immutable=True), signature('py.mul', args=(10,), queue='${pyQueue}')), signature('py.add', args=(1, 1), queue='${pyQueue}')]
+r = chord(h)(signature('tasks.xsum', queue='${nodeQueue}'))
+exc = r.get(timeout=30, propagate=False)
+print(json.dumps({"type": type(exc).__name__, "message": str(exc), "state": r.state, "last": r.parent.results[0].id}))`)) as Record<string, string>;
+    // As Celery: the chain's part is its last step, stored with the first step's error.
+    expect(out).toMatchObject({ type: 'ChordError', state: 'FAILURE', message: `Dependency ${out.last} raised Error('step broke')` });
   });
 
   it('a GroupResult saved on one side is read on the other', async () => {

@@ -208,6 +208,45 @@ describe(`canvas (${target.name})`, () => {
     });
   });
 
+  describe('chord with chains in the header', () => {
+    it('each chain counts once and gives its last result, in header order', async () => {
+      const header = [
+        chain(c().signature(add, [1, 2]), c().signature(mul, [10])),
+        c().signature(add, [5, 5]),
+        chain(c().signature(add, [2, 2]), c().signature(mul, [3]), c().signature(add, [1])),
+      ];
+      const key = uniqueName('chord-chains');
+      const result = await c().chord(header, record(key));
+      expect(await result.get({ timeout: 5000 })).toEqual([30, 10, 13]);
+      expect(seen[key]).toEqual([[30, 10, 13]]);
+      const members = (result.parent as GroupResult).results;
+      expect(await Promise.all(members.map((m) => m.get({ timeout: 1000 })))).toEqual([30, 10, 13]);
+      expect(await (members[0].parent as AsyncResult).get({ timeout: 1000 })).toBe(3);
+    });
+
+    it('a failing first step of a header chain fails the body with ChordError and calls the body errbacks', async () => {
+      const key = uniqueName('chord-chain-fail');
+      const body = c().signature(xsum).linkError(record(key));
+      const failing = chain(new Signature('cv.fail', ['step broke']), c().signature(mul, [10]));
+      const result = await c().chord([c().signature(add, [1, 1]), failing], body);
+      const err = (await result.get({ timeout: 5000 }).catch((e: unknown) => e)) as TaskFailedError;
+      expect(err).toMatchObject({ excType: 'ChordError', excModule: 'celery.exceptions' });
+      // As Celery: the part is the chain's last step, which is stored with the first step's error.
+      const last = (result.parent as GroupResult).results[1];
+      expect(err.excMessage[0]).toBe(`Dependency ${last.id} raised Error('step broke')`);
+      await expect(last.get({ timeout: 1000 })).rejects.toMatchObject({ excType: 'Error', excMessage: ['step broke'] });
+      await waitFor(() => seen[key]?.length === 1, 'the body errback');
+      expect(seen[key]).toEqual([result.id]);
+    });
+
+    it('refuses a group or a chord as a header member, saying what to do instead', async () => {
+      const inner = group(c().signature(add, [1, 1]), c().signature(add, [2, 2]));
+      await expect(c().chord([inner], c().signature(xsum))).rejects.toThrow(/header member must be a task or a chain of tasks \(got a group\): put a group's tasks in the header itself/);
+      await expect(c().chord([chord([c().signature(add, [1, 1])], c().signature(xsum))], c().signature(xsum))).rejects.toThrow(/got a chord/);
+      await expect(c().chord([chain(c().signature(add, [1, 1]), inner)], c().signature(xsum))).rejects.toThrow(/chain in a chord header must be made of single tasks \(got a group step\)/);
+    });
+  });
+
   describe('nesting with chords', () => {
     it('a chain of groups becomes a chord: group | task', async () => {
       const result = (await c().chain(group(c().signature(add, [1, 1]), c().signature(add, [2, 2])), c().signature(xsum))) as AsyncResult;

@@ -91,7 +91,8 @@ export class CanvasPublisher {
       rootId: ctx.rootId ?? o.root_id ?? null,
       group: extra.groupId ?? o.group_id ?? null,
       groupIndex: extra.groupIndex ?? o.group_index ?? null,
-      embed: { callbacks: o.link ?? null, errbacks: o.link_error ?? null, chain: extra.chainRest ?? null, chord: extra.chordBody ?? null },
+      // A chord header chain's last step carries its chord in its options (Celery's freeze(chord=…)).
+      embed: { callbacks: o.link ?? null, errbacks: o.link_error ?? null, chain: extra.chainRest ?? null, chord: extra.chordBody ?? (o.chord as SignatureDict | undefined) ?? null },
     });
     await this.publish(this.queueFor(sig.task, send.queue), message, o.delay_in as 'broker' | 'worker' | undefined);
     return new AsyncResult(send.taskId!, this.backend, this.control);
@@ -158,9 +159,11 @@ export class CanvasPublisher {
   }
 
   /**
-   * A chord: the header size is stored first (Celery's `.s` key), then each header task is sent
-   * with `group`, `group_index` and the body in `embed.chord`. The worker that stores the last
-   * header result sends the body with the list of results.
+   * A chord: the header size is stored first (Celery's `.s` key, one per header member), then each
+   * header task is sent with `group`, `group_index` and the body in `embed.chord`. A header chain
+   * counts once: as in Celery, only its last step carries the group id, index and body (in its
+   * options, frozen before the chain is sent), so the chain's last result is its part of the list.
+   * The worker that stores the last header result sends the body with the list of results.
    */
   async applyChord(header: Signature[], body: Signature, ctx: ApplyContext, options: ChordOptions = {}, groupId: string = randomUUID()): Promise<AsyncResult<unknown>> {
     if (!this.backend.setChordSize || !this.backend.chordPartReturn) {
@@ -174,18 +177,24 @@ export class CanvasPublisher {
       await this.apply(frozenBody, { ...ctx, argsPrefix: [[]] });
       return bodyResult;
     }
-    for (const h of header) {
-      if (h.subtaskType !== null) throw new ConfigurationError(`A chord header member must be a single task (got a ${h.subtaskType}); wrap the work in one task.`);
+    const members = header.map(headerMember);
+    await this.backend.setChordSize(groupId, members.length);
+    const chordBody = frozenBody.toDict();
+    const results: AsyncResult<unknown>[] = [];
+    for (const [i, steps] of members.entries()) {
+      if (steps.length === 1) {
+        results.push(await this.applyTask(steps[0].freeze(this.backend.replyTo), ctx, { groupId, groupIndex: i, chordBody }));
+        continue;
+      }
+      const frozen = steps.map((s) => s.freeze(this.backend.replyTo));
+      frozen[frozen.length - 1] = frozen[frozen.length - 1].set({ group_id: groupId, chord: chordBody, group_index: i });
+      results.push((await this.applyChain(frozen, ctx)) as AsyncResult<unknown>);
     }
-    await this.backend.setChordSize(groupId, header.length);
-    const members: AsyncResult<unknown>[] = [];
-    for (const [i, h] of header.entries()) {
-      members.push(await this.applyTask(h.freeze(this.backend.replyTo), ctx, { groupId, groupIndex: i, chordBody: frozenBody.toDict() }));
-    }
-    bodyResult.parent = new GroupResult(groupId, members, this.backend);
+    bodyResult.parent = new GroupResult(groupId, results, this.backend);
     if (options.timeout) {
-      const queue = this.queueFor(header[0].task, header[0].options.queue);
-      await this.applyTask(new Signature(CHORD_TIMEOUT_TASK, [], { group_id: groupId, body: frozenBody.toDict(), timeout: options.timeout }, { queue, countdown: options.timeout }), {});
+      const first = members[0][0];
+      const queue = this.queueFor(first.task, first.options.queue);
+      await this.applyTask(new Signature(CHORD_TIMEOUT_TASK, [], { group_id: groupId, body: chordBody, timeout: options.timeout }, { queue, countdown: options.timeout }), {});
     }
     return bodyResult;
   }
@@ -212,6 +221,26 @@ function normalizeChain(steps: Signature[]): Signature[] {
     }
   }
   return flat;
+}
+
+/**
+ * The steps of one chord header member: a task, or the tasks of a chain (it counts once in the chord).
+ * A group or chord member is refused: Celery would count each of its tasks, which we do not support.
+ */
+function headerMember(member: Signature): Signature[] {
+  if (member.subtaskType !== null && member.subtaskType !== 'chain') {
+    throw new ConfigurationError(
+      `A chord header member must be a task or a chain of tasks (got a ${member.subtaskType}): put a group's tasks in the header itself, and wrap other work in one task.`,
+    );
+  }
+  const steps = member.subtaskType === 'chain' ? normalizeChain(tasksOf(member)) : [member];
+  if (steps.length === 0) throw new ConfigurationError('A chain in a chord header needs at least one task.');
+  for (const s of steps) {
+    if (s.subtaskType !== null) {
+      throw new ConfigurationError(`A chain in a chord header must be made of single tasks (got a ${s.subtaskType} step): wrap that step in one task.`);
+    }
+  }
+  return steps;
 }
 
 /** Gives every task inside a signature its id now, so results can be handed out before anything runs. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ResultBackend, ChordPart } from '../backends/result-backend.interface';
-import { TaskRequest } from '../protocol/task-message';
+import { SignatureDict, TaskRequest } from '../protocol/task-message';
 import { ExceptionInfo, readyMeta } from '../protocol/result-meta';
 import { repr } from '../protocol/py-repr';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
@@ -57,21 +57,41 @@ export class Workflow {
     await this.failChainRest(req, TaskState.REVOKED, exc, null);
   }
 
+  /**
+   * Stores the outcome on every later step of the chain. A step that belongs to a chord (the last
+   * step of a chord header chain: its options hold the group id, index and body) is also counted in
+   * that chord with this outcome, as Celery's `mark_as_failure` does, so the body fails instead of waiting.
+   */
   private async failChainRest(req: TaskRequest, state: string, exc: ExceptionInfo, traceback: string | null): Promise<void> {
-    const ids = (req.embed.chain ?? []).flatMap((d) => allTaskIds(Signature.fromDict(d)));
-    // rpc:// needs to know where to send: the chain was sent by the same caller, so to the same reply queue.
-    for (const id of ids) await this.backend.store(readyMeta(id, state, exc, traceback, { parent_id: req.id }), { replyTo: req.replyTo, correlationId: id });
+    for (const d of req.embed.chain ?? []) {
+      const step = Signature.fromDict(d);
+      const groupId = step.subtaskType === null ? step.options.group_id : undefined;
+      // rpc:// needs to know where to send: the chain was sent by the same caller, so to the same reply queue.
+      for (const id of allTaskIds(step)) {
+        await this.backend.store(readyMeta(id, state, exc, traceback, { ...(groupId ? { group_id: groupId } : {}), parent_id: req.id }), { replyTo: req.replyTo, correlationId: id });
+      }
+      const chordBody = step.options.chord as SignatureDict | undefined;
+      if (groupId && chordBody && step.id) {
+        await this.countChordPart(groupId, chordBody, { taskId: step.id, index: step.options.group_index ?? null, state, result: exc }, req);
+      }
+    }
   }
 
   /** Counts this header task in its chord; the call that completes the chord sends the body (or fails it). */
   async chordPart(req: TaskRequest, state: string, result: unknown): Promise<void> {
-    if (!req.group || !req.embed.chord || !this.backend.chordPartReturn) return;
-    const parts = await this.backend.chordPartReturn(req.group, { taskId: req.id, index: req.groupIndex, state, result });
+    if (!req.group || !req.embed.chord) return;
+    await this.countChordPart(req.group, req.embed.chord, { taskId: req.id, index: req.groupIndex, state, result }, req);
+  }
+
+  /** Counts one part of chord `groupId`; the call that completes it sends `body` with the results in header order, or fails it. */
+  private async countChordPart(groupId: string, body: SignatureDict, part: ChordPart, req: TaskRequest): Promise<void> {
+    if (!this.backend.chordPartReturn) return;
+    const parts = await this.backend.chordPartReturn(groupId, part);
     if (!parts) return;
-    const body = Signature.fromDict(req.embed.chord);
+    const sig = Signature.fromDict(body);
     const failed = parts.find((p) => p.state !== TaskState.SUCCESS);
-    if (failed) return this.failChord(body, chordErrorFor(failed), req);
-    await this.publisher.apply(body, { argsPrefix: [parts.map((p) => p.result)], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname });
+    if (failed) return this.failChord(sig, chordErrorFor(failed), req);
+    await this.publisher.apply(sig, { argsPrefix: [parts.map((p) => p.result)], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname });
   }
 
   /** The chord timeout: closes the chord if it is still open and fails its body. */
