@@ -2,6 +2,7 @@ import Redis from 'ioredis';
 import { RedisBroker } from '../../libs/task-queue/src/brokers/redis/redis.broker';
 import { Consumer, deadLetterQueueOf } from '../../libs/task-queue/src/brokers/broker.interface';
 import { parseTaskMessage } from '../../libs/task-queue/src/protocol/task-message';
+import { messageOf, parseEnvelope } from '../../libs/task-queue/src/brokers/kombu/kombu-envelope';
 import { uniqueName, waitFor } from '../support/wait';
 import { DeliveryLog, NODE_DB, deletePrefix, inspector, redisOptions, redisUrl, taskMessage } from './support/redis-test.helpers';
 
@@ -54,6 +55,20 @@ describe('Redis broker: consuming', () => {
     await log.all[24].ack();
     await waitFor(async () => (await r.hlen(`${prefix}unacked`)) === 0, 'unacked empty');
     expect(await r.zcard(`${prefix}unacked_index`)).toBe(0);
+  });
+
+  it('publishMany puts 25,000 messages in order, in chunks, in kombu layout and priority buckets', async () => {
+    const messages = Array.from({ length: 25_000 }, (_, i) => taskMessage('t.many', [i], i === 7 ? { priority: 3 } : {}));
+    await broker.publishMany(queue, messages);
+    expect(await r.llen(`${prefix}${queue}`)).toBe(24_999);
+    expect(await r.llen(`${prefix}${queue}\x06\x163`)).toBe(1);
+    expect(await r.sismember(`${prefix}_kombu.binding.${queue}`, `${queue}\x06\x16\x06\x16${queue}`)).toBe(1);
+    // RPOP side first: FIFO across the 10,000-message chunks
+    const oldest = await r.lrange(`${prefix}${queue}`, -2, -1);
+    const newest = await r.lindex(`${prefix}${queue}`, 0);
+    const argOf = (raw: string) => parseTaskMessage(messageOf(parseEnvelope(raw))).args[0];
+    expect(oldest.map(argOf)).toEqual([1, 0]);
+    expect(argOf(newest!)).toBe(24_999);
   });
 
   it('serves priority 0 first (Redis priority is inverted), FIFO inside a bucket', async () => {

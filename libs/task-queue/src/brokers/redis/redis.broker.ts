@@ -17,6 +17,9 @@ import { PatternSubscriber } from './redis-pattern.subscriber';
 import { DirectQueueReader } from './redis-direct.reader';
 import { DelayedMover } from './redis-delayed.mover';
 
+/** Messages per MULTI in publishMany. */
+const PUBLISH_MANY_CHUNK = 10_000;
+
 /**
  * The Redis broker, laid out exactly as kombu's Redis transport (celery-wire.md section 3), so
  * Python Celery workers and clients share queues with us: LPUSH to publish, priority bucket
@@ -106,10 +109,18 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** One MULTI for all: LPUSH of up to 1000 envelopes per command, per priority bucket, in order. */
+  /**
+   * One MULTI per 10,000 messages (so Redis is never blocked long and memory stays bounded), each
+   * an LPUSH of up to 1000 envelopes per priority bucket, in order.
+   */
   async publishMany(queue: string, messages: readonly TaskMessage[]): Promise<void> {
     if (this.closed) throw new BrokerUnavailableError(`Cannot publish to queue "${queue}": the Redis broker is closed.`);
-    if (!messages.length) return;
+    for (let start = 0; start < messages.length; start += PUBLISH_MANY_CHUNK) {
+      await this.publishChunk(queue, messages.slice(start, start + PUBLISH_MANY_CHUNK));
+    }
+  }
+
+  private async publishChunk(queue: string, messages: readonly TaskMessage[]): Promise<void> {
     const { cmd, gate } = this.commands();
     const ms = this.options.publishTimeout;
     const deadline = Date.now() + ms;
@@ -121,7 +132,7 @@ export class RedisBroker implements Broker {
       raws.push(JSON.stringify(toEnvelope(m, '', queue)));
     }
     const what = () =>
-      `Could not publish ${messages.length} tasks to queue "${queue}": Redis at ${this.describe()} was unreachable for ${ms} ms (publishTimeout)${this.health.describeLastError()}. None of them was sent.`;
+      `Could not publish ${messages.length} tasks to queue "${queue}": Redis at ${this.describe()} was unreachable for ${ms} ms (publishTimeout)${this.health.describeLastError()}. None of these was sent (an earlier chunk of the same call may have been).`;
     for (;;) {
       await gate.wait(deadline, what);
       try {
