@@ -58,6 +58,12 @@ describe('Redis: Nest client -> Python Celery worker', () => {
     expect(await m.get({ timeout: 20_000 })).toBe(42);
   });
 
+  it('sendMany: 20 calls published in one MULTI all run in Python, each with its own result', async () => {
+    const results = await producer!.client.sendMany<number>('py.add', Array.from({ length: 20 }, (_, i) => ({ args: [i, 100] })), { queue });
+    ids.push(...results.map((x) => x.id));
+    expect(await Promise.all(results.map((x) => x.get({ timeout: 20_000 })))).toEqual(Array.from({ length: 20 }, (_, i) => i + 100));
+  });
+
   it('py.fail: get() throws TaskFailedError with excType ValueError and the message', async () => {
     const result = await send('py.fail', ['bad input 42']);
     const err = await failureOf(result.get({ timeout: 20_000 }));
