@@ -1,7 +1,7 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
 import { Broker } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
-import { ORIGIN, SendOptions, buildTaskMessage } from '../protocol/task-message';
+import { ORIGIN, SendOptions, TaskMessage, buildTaskMessage } from '../protocol/task-message';
 import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { TaskRegistry } from '../registry/task.registry';
@@ -70,7 +70,7 @@ export class TaskClient {
 
   /**
    * Sends many calls of one task at once (BullMQ's `addBulk`), each with its own arguments:
-   * on Redis one round trip for all (one MULTI of multi-value LPUSHes), on RabbitMQ one stream of
+   * on Redis one round trip per 10,000 calls (a MULTI of multi-value LPUSHes), on RabbitMQ one stream of
    * publisher confirms. Resolves, in the order given, once the broker holds every message; on a
    * failure none is reported sent (some may be: sending again is at-least-once). `options` apply
    * to every call.
@@ -141,16 +141,23 @@ export class TaskClient {
 
   private async sendBatch<T>(name: string, calls: readonly ManyCall[], options: ApplyOptions, refQueue: string | undefined): Promise<AsyncResult<T>[]> {
     if (options.taskId !== undefined) throw new TypeError(`Task ${name}: taskId cannot be given to delayMany/sendMany (each call gets its own id); send that call alone with applyAsync.`);
-    const embed = { callbacks: dicts(options.link), errbacks: dicts(options.linkError) };
-    const messages = calls.map((c) => buildTaskMessage(name, c.args ?? [], c.kwargs ?? {}, { ...options, taskId: undefined }, { replyTo: this.backend.replyTo, origin: ORIGIN, embed }));
+    const messages = calls.map((c) => this.message(name, c.args ?? [], c.kwargs ?? {}, options));
     await this.canvas.publishMany(this.canvas.queueFor(name, options.queue ?? refQueue), messages, options.delayIn);
-    return messages.map((m) => new AsyncResult<T>(m.headers.id as string, this.backend, this.control));
+    return messages.map((m) => this.resultOf<T>(m));
   }
 
   private async send<T>(name: string, args: readonly unknown[], kwargs: Record<string, unknown>, options: ApplyOptions, refQueue: string | undefined): Promise<AsyncResult<T>> {
-    const embed = { callbacks: dicts(options.link), errbacks: dicts(options.linkError) };
-    const message = buildTaskMessage(name, args, kwargs, options, { replyTo: this.backend.replyTo, origin: ORIGIN, embed });
+    const message = this.message(name, args, kwargs, options);
     await this.canvas.publish(this.canvas.queueFor(name, options.queue ?? refQueue), message, options.delayIn);
+    return this.resultOf<T>(message);
+  }
+
+  private message(name: string, args: readonly unknown[], kwargs: Record<string, unknown>, options: ApplyOptions): TaskMessage {
+    const embed = { callbacks: dicts(options.link), errbacks: dicts(options.linkError) };
+    return buildTaskMessage(name, args, kwargs, options, { replyTo: this.backend.replyTo, origin: ORIGIN, embed });
+  }
+
+  private resultOf<T>(message: TaskMessage): AsyncResult<T> {
     return new AsyncResult<T>(message.headers.id as string, this.backend, this.control);
   }
 }
