@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AsyncResult, CurrentTask, GroupResult, SharedTask, Signature, TaskContext, TaskFailedError, chain, chord, group, taskRef } from '@app/task-queue';
+import { AsyncResult, CurrentTask, GroupResult, SharedTask, Signature, TaskContext, TaskFailedError, TaskState, chain, chord, group, taskRef } from '@app/task-queue';
 import { loadVector } from '@app/task-queue/protocol/vectors';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
@@ -237,6 +237,18 @@ describe(`canvas (${target.name})`, () => {
       await expect(last.get({ timeout: 1000 })).rejects.toMatchObject({ excType: 'Error', excMessage: ['step broke'] });
       await waitFor(() => seen[key]?.length === 1, 'the body errback');
       expect(seen[key]).toEqual([result.id]);
+    });
+
+    it('a terminated first step of a header chain fails the body instead of hanging (Celery would hang)', async () => {
+      const key = uniqueName('chord-chain-revoke');
+      const result = await c().chord([c().signature(add, [1, 1]), chain(new Signature('cv.wait', [key]), c().signature(mul, [10]))], c().signature(xsum));
+      await waitFor(() => seen[key]?.length === 1, 'the waiting first step to start');
+      worker.server.revoke([seen[key][0] as string], true);
+      const err = (await result.get({ timeout: 5000 }).catch((e: unknown) => e)) as TaskFailedError;
+      expect(err).toMatchObject({ excType: 'ChordError' });
+      const last = (result.parent as GroupResult).results[1];
+      expect(err.excMessage[0]).toMatch(new RegExp(`^Dependency ${last.id} raised`));
+      expect(await last.state()).toBe(TaskState.REVOKED);
     });
 
     it('refuses a group or a chord as a header member, saying what to do instead', async () => {
