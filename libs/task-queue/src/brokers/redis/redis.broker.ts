@@ -77,9 +77,7 @@ export class RedisBroker implements Broker {
    */
   async publish(queue: string, message: TaskMessage, options: PublishOptions = {}): Promise<void> {
     if (this.closed) throw new BrokerUnavailableError(`Cannot publish to queue "${queue}": the Redis broker is closed.`);
-    const { cmd, gate } = this.commands();
-    const ms = this.options.publishTimeout;
-    const deadline = Date.now() + ms;
+    const { cmd } = this.commands();
     const raw = JSON.stringify(toEnvelope(message, '', queue));
     const dueMs = options.deliverAt && options.deliverAt.getTime() > Date.now() ? options.deliverAt.getTime() : null;
     const push = <T extends { lpush(k: string, v: string): unknown; zadd(k: string, score: number, member: string): unknown }>(tx: T): T => {
@@ -87,26 +85,15 @@ export class RedisBroker implements Broker {
       else tx.zadd(this.keys.delayed(queue), dueMs, raw);
       return tx;
     };
-    const what = () =>
-      `Could not publish task ${peekTaskId(message) ?? '(no id)'} to queue "${queue}": Redis at ${this.describe()} was unreachable for ${ms} ms (publishTimeout)${this.health.describeLastError()}. The task was not sent.`;
-    for (;;) {
-      await gate.wait(deadline, what);
-      try {
-        if (this.declared.has(queue)) {
-          await untilClosed(cmd, dueMs === null ? cmd.lpush(this.keys.bucket(queue, message.properties.priority), raw) : cmd.zadd(this.keys.delayed(queue), dueMs, raw));
-        } else {
-          await untilClosed(cmd, push(this.declareOn(cmd.multi(), queue)).exec());
-          this.declared.add(queue);
-        }
-        if (dueMs !== null) this.mover!.track(queue, dueMs);
-        return;
-      } catch (err) {
-        // Lost reply: the push may or may not have landed; sending again keeps at-least-once.
-        if (err instanceof ConnectionLostError && Date.now() < deadline) continue;
-        if (err instanceof ConnectionLostError) throw new BrokerUnavailableError(what(), { cause: err });
-        throw err;
+    await this.sendWithinTimeout(`task ${peekTaskId(message) ?? '(no id)'}`, queue, 'The task was not sent.', async () => {
+      if (this.declared.has(queue)) {
+        await untilClosed(cmd, dueMs === null ? cmd.lpush(this.keys.bucket(queue, message.properties.priority), raw) : cmd.zadd(this.keys.delayed(queue), dueMs, raw));
+      } else {
+        await untilClosed(cmd, push(this.declareOn(cmd.multi(), queue)).exec());
+        this.declared.add(queue);
       }
-    }
+    });
+    if (dueMs !== null) this.mover!.track(queue, dueMs);
   }
 
   /**
@@ -121,9 +108,7 @@ export class RedisBroker implements Broker {
   }
 
   private async publishChunk(queue: string, messages: readonly TaskMessage[]): Promise<void> {
-    const { cmd, gate } = this.commands();
-    const ms = this.options.publishTimeout;
-    const deadline = Date.now() + ms;
+    const { cmd } = this.commands();
     const buckets = new Map<string, string[]>();
     for (const m of messages) {
       const key = this.keys.bucket(queue, m.properties.priority);
@@ -131,20 +116,31 @@ export class RedisBroker implements Broker {
       if (!raws) buckets.set(key, (raws = []));
       raws.push(JSON.stringify(toEnvelope(m, '', queue)));
     }
-    const what = () =>
-      `Could not publish ${messages.length} tasks to queue "${queue}": Redis at ${this.describe()} was unreachable for ${ms} ms (publishTimeout)${this.health.describeLastError()}. None of these was sent (an earlier chunk of the same call may have been).`;
+    await this.sendWithinTimeout(`${messages.length} tasks`, queue, 'None of these was sent (an earlier chunk of the same call may have been).', async () => {
+      const tx = this.declareOn(cmd.multi(), queue);
+      for (const [key, raws] of buckets) for (let i = 0; i < raws.length; i += 1000) tx.lpush(key, ...raws.slice(i, i + 1000));
+      await untilClosed(cmd, tx.exec());
+      this.declared.add(queue);
+    });
+  }
+
+  /**
+   * Runs a publish within `publishTimeout`: waits for the connection, and sends again when the
+   * reply was lost (the write may or may not have landed; sending again keeps at-least-once).
+   */
+  private async sendWithinTimeout(what: string, queue: string, outcome: string, send: () => Promise<void>): Promise<void> {
+    const { gate } = this.commands();
+    const ms = this.options.publishTimeout;
+    const deadline = Date.now() + ms;
+    const unreachable = () =>
+      `Could not publish ${what} to queue "${queue}": Redis at ${this.describe()} was unreachable for ${ms} ms (publishTimeout)${this.health.describeLastError()}. ${outcome}`;
     for (;;) {
-      await gate.wait(deadline, what);
+      await gate.wait(deadline, unreachable);
       try {
-        const tx = this.declareOn(cmd.multi(), queue);
-        for (const [key, raws] of buckets) for (let i = 0; i < raws.length; i += 1000) tx.lpush(key, ...raws.slice(i, i + 1000));
-        await untilClosed(cmd, tx.exec());
-        this.declared.add(queue);
-        return;
+        return await send();
       } catch (err) {
-        // Lost reply: the MULTI may have run; sending again keeps at-least-once.
         if (err instanceof ConnectionLostError && Date.now() < deadline) continue;
-        if (err instanceof ConnectionLostError) throw new BrokerUnavailableError(what(), { cause: err });
+        if (err instanceof ConnectionLostError) throw new BrokerUnavailableError(unreachable(), { cause: err });
         throw err;
       }
     }
