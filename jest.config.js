@@ -4,7 +4,12 @@ const shared = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: { '^@app/task-queue(|/.*)$': '<rootDir>/libs/task-queue/src$1' },
+  // The package by its name, as an app imports it; `nestjs-celery/internal/…` lets tests reach
+  // internals (never part of the published exports map).
+  moduleNameMapper: {
+    '^nestjs-celery$': '<rootDir>/libs/task-queue/src',
+    '^nestjs-celery/internal/(.*)$': '<rootDir>/libs/task-queue/src/$1',
+  },
 };
 
 module.exports = {

@@ -49,7 +49,7 @@ export function build(libRev?: string): { files: number; ms: number; lib: string
     mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(dest, js);
   }
-  // '@app/task-queue' -> the transpiled library (what tsconfig-paths does for ts-node).
+  // 'nestjs-celery' -> the transpiled library (what tsconfig-paths does for ts-node).
   writeFileSync(
     join(BUILD, 'paths.js'),
     `'use strict';
@@ -58,8 +58,8 @@ const path = require('path');
 const LIB = path.join(__dirname, 'libs', 'task-queue', 'src');
 const orig = Module._resolveFilename;
 Module._resolveFilename = function (request, ...rest) {
-  if (request === '@app/task-queue') request = LIB;
-  else if (request.startsWith('@app/task-queue/')) request = path.join(LIB, request.slice('@app/task-queue/'.length));
+  if (request === 'nestjs-celery') request = LIB;
+  else if (request.startsWith('nestjs-celery/internal/')) request = path.join(LIB, request.slice('nestjs-celery/internal/'.length));
   return orig.call(this, request, ...rest);
 };
 `,

@@ -16,7 +16,7 @@
 import 'reflect-metadata';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TaskClient, TaskQueueModule, defineTask } from '@app/task-queue';
+import { TaskClient, TaskQueueModule, defineTask } from 'nestjs-celery';
 import { moduleOptions, readConfig } from './config';
 import { cpuSeconds, latencyStats, rate, serverPids } from './lib/proc';
 

@@ -1,6 +1,6 @@
 /**
  * The benchmark worker: a small Nest microservice with one task, `tasks.add`, run by
- * TaskQueueServer from '@app/task-queue'. Started by bench/run.ts as a separate process (compiled
+ * TaskQueueServer from 'nestjs-celery'. Started by bench/run.ts as a separate process (compiled
  * to bench/.build first, so no TypeScript compiler sits in its memory), configured by BENCH_CFG.
  *
  * Completion is counted with @OnTaskEvent('succeeded'), which the executor emits after the
@@ -13,7 +13,7 @@ import 'reflect-metadata';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AsyncMicroserviceOptions } from '@nestjs/microservices';
-import { OnTaskEvent, SharedTask, TaskQueueModule, TaskQueueServer } from '@app/task-queue';
+import { OnTaskEvent, SharedTask, TaskQueueModule, TaskQueueServer } from 'nestjs-celery';
 import { moduleOptions, readConfig } from './config';
 
 const cfg = readConfig();

@@ -1,8 +1,8 @@
-import { AmqpBroker } from '../../libs/task-queue/src/brokers/amqp/amqp.broker';
-import { loadAmqplib } from '../../libs/task-queue/src/brokers/amqp/amqplib.loader';
-import { Delivery, deadLetterQueueOf } from '../../libs/task-queue/src/brokers/broker.interface';
-import { InvalidTaskMessageError } from '../../libs/task-queue/src/errors';
-import { parseTaskMessage } from '../../libs/task-queue/src/protocol/task-message';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
+import { loadAmqplib } from 'nestjs-celery/internal/brokers/amqp/amqplib.loader';
+import { Delivery, deadLetterQueueOf } from 'nestjs-celery/internal/brokers/broker.interface';
+import { InvalidTaskMessageError } from 'nestjs-celery/internal/errors';
+import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from './support/rabbitmq';
 import { newBroker, taskMessage } from './support/amqp-fixtures';

@@ -1,6 +1,6 @@
-import { AmqpBroker } from '../../libs/task-queue/src/brokers/amqp/amqp.broker';
-import { Delivery } from '../../libs/task-queue/src/brokers/broker.interface';
-import { parseTaskMessage } from '../../libs/task-queue/src/protocol/task-message';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
+import { Delivery } from 'nestjs-celery/internal/brokers/broker.interface';
+import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from './support/rabbitmq';
 import { newBroker, taskMessage } from './support/amqp-fixtures';

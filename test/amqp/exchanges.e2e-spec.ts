@@ -1,7 +1,7 @@
-import { AmqpBroker } from '../../libs/task-queue/src/brokers/amqp/amqp.broker';
-import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, mailboxQueue, replyQueue } from '../../libs/task-queue/src/protocol/control-message';
-import { EVENT_EXCHANGE, buildEventMessage } from '../../libs/task-queue/src/protocol/event-message';
-import { TaskMessage } from '../../libs/task-queue/src/protocol/task-message';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
+import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, mailboxQueue, replyQueue } from 'nestjs-celery/internal/protocol/control-message';
+import { EVENT_EXCHANGE, buildEventMessage } from 'nestjs-celery/internal/protocol/event-message';
+import { TaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from './support/rabbitmq';
 import { newBroker } from './support/amqp-fixtures';

@@ -1,9 +1,9 @@
-import { AmqpBroker } from '../../libs/task-queue/src/brokers/amqp/amqp.broker';
-import { RpcResultBackend } from '../../libs/task-queue/src/backends/rpc/rpc.backend';
-import { Delivery } from '../../libs/task-queue/src/brokers/broker.interface';
-import { parseTaskMessage } from '../../libs/task-queue/src/protocol/task-message';
-import { ResultMeta, readyMeta } from '../../libs/task-queue/src/protocol/result-meta';
-import { loadVector } from '../../libs/task-queue/src/protocol/vectors';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
+import { RpcResultBackend } from 'nestjs-celery/internal/backends/rpc/rpc.backend';
+import { Delivery } from 'nestjs-celery/internal/brokers/broker.interface';
+import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
+import { ResultMeta, readyMeta } from 'nestjs-celery/internal/protocol/result-meta';
+import { loadVector } from '../support/celery-vectors';
 import { runPython, PythonWorker, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from './support/rabbitmq';

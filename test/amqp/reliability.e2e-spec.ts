@@ -1,7 +1,7 @@
-import { AmqpBroker } from '../../libs/task-queue/src/brokers/amqp/amqp.broker';
-import { AmqpConnection } from '../../libs/task-queue/src/brokers/amqp/amqp.connection';
-import { Delivery } from '../../libs/task-queue/src/brokers/broker.interface';
-import { BrokerUnavailableError } from '../../libs/task-queue/src/errors';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
+import { AmqpConnection } from 'nestjs-celery/internal/brokers/amqp/amqp.connection';
+import { Delivery } from 'nestjs-celery/internal/brokers/broker.interface';
+import { BrokerUnavailableError } from 'nestjs-celery/internal/errors';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, amqpUrl, createTestVhost } from './support/rabbitmq';
 import { TcpProxy } from './support/tcp-proxy';

@@ -1,5 +1,5 @@
-import { ConfigurationError } from '../../libs/task-queue/src/errors';
-import { AmqpBroker } from '../../libs/task-queue/src/brokers/amqp/amqp.broker';
+import { ConfigurationError } from 'nestjs-celery/internal/errors';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from './support/rabbitmq';
 import { newBroker, pyTool, taskMessage } from './support/amqp-fixtures';

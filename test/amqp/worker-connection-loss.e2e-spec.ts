@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { SharedTask } from '@app/task-queue';
+import { SharedTask } from 'nestjs-celery';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { deleteResults, inspector, redisUrl } from '../support/interop';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from './support/rabbitmq';
+import { suiteDb } from '../support/test-env';
 
-const REDIS_DB = 10;
+const REDIS_DB = suiteDb('amqpResults');
 const runs = new Map<number, number>();
 
 @Injectable()

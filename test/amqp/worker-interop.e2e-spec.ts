@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
-import { CurrentTask, SharedTask, TaskContext, TaskFailedError } from '@app/task-queue';
-import { AmqpBroker } from '../../libs/task-queue/src/brokers/amqp/amqp.broker';
+import { CurrentTask, SharedTask, TaskContext, TaskFailedError } from 'nestjs-celery';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { PYTHON, PythonWorker, runPythonJson, startPythonWorker } from '../support/python-celery';
@@ -12,10 +12,11 @@ import { deleteResults, inspector, py, redisUrl } from '../support/interop';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from './support/rabbitmq';
 import { newBroker } from './support/amqp-fixtures';
+import { suiteDb } from '../support/test-env';
 
 const run = promisify(execFile);
 const APP_DIR = join(__dirname, '..', 'python');
-const REDIS_DB = 10;
+const REDIS_DB = suiteDb('amqpResults');
 const REDIS = redisUrl(REDIS_DB);
 
 /** How often each test task ran, by key (the worker runs in this process). */

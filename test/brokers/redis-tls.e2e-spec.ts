@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BrokerUnavailableError } from '@app/task-queue';
+import { BrokerUnavailableError } from 'nestjs-celery';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { OutputWatcher } from '../support/output-watcher';

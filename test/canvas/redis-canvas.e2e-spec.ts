@@ -1,14 +1,15 @@
 import Redis from 'ioredis';
 import { Injectable } from '@nestjs/common';
-import { AsyncResult, GroupResult, SharedTask, Signature, TaskRef, chain, taskRef } from '@app/task-queue';
+import { AsyncResult, GroupResult, SharedTask, Signature, TaskRef, chain, taskRef } from 'nestjs-celery';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { PythonWorker, runPythonJson, startPythonWorker } from '../support/python-celery';
 import { uniqueName } from '../support/wait';
+import { suiteRedisUrl } from '../support/test-env';
 
 /** Redis DB 11 belongs to this suite. */
-const URL = 'redis://127.0.0.1:6379/11';
+const URL = suiteRedisUrl('redisCanvas');
 const add = taskRef(MathTasks, 'add');
 const mul = taskRef(MathTasks, 'mul');
 const xsum = taskRef(MathTasks, 'xsum');

@@ -6,6 +6,7 @@ import { RunningWorker, startWorker } from '../support/nest-apps';
 import { PYTHON } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { NodeRun, ROOT, deleteResults, inspector, queueKeys, redisUrl, runNode } from '../support/interop';
+import { suiteDb } from '../support/test-env';
 
 /**
  * The `taskq` CLI (libs/task-queue/src/cli/main.ts, run through ts-node as a child process, so no
@@ -13,7 +14,7 @@ import { NodeRun, ROOT, deleteResults, inspector, queueKeys, redisUrl, runNode }
  * `celery result` reading a result our worker stored.
  */
 describe('Redis: the taskq CLI with a running worker', () => {
-  const DB = 7;
+  const DB = suiteDb('interopPythonToNest');
   const URL = redisUrl(DB);
   const queue = uniqueName('interop-cli');
   const idle = uniqueName('interop-cli-idle'); // no worker consumes it

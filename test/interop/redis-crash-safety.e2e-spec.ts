@@ -3,6 +3,7 @@ import Redis from 'ioredis';
 import { RunningClient, startClient } from '../support/nest-apps';
 import { uniqueName, waitFor } from '../support/wait';
 import { NodeChild, deletePrefix, inspector, queueKeys, redisUrl, startNode } from '../support/interop';
+import { suiteDb } from '../support/test-env';
 
 /**
  * Crash safety of the Redis transport with a real worker process: 1500 tasks are queued, the
@@ -17,7 +18,7 @@ import { NodeChild, deletePrefix, inspector, queueKeys, redisUrl, startNode } fr
  * worker never touches another suite's unacked messages, and one SCAN+DEL cleans up).
  */
 describe('Redis: a worker SIGKILLed at random moments loses no task', () => {
-  const DB = 9;
+  const DB = suiteDb('interopWorkerProcess');
   const URL = redisUrl(DB);
   const prefix = `${uniqueName('crash')}:`;
   const queue = 'crash-q';

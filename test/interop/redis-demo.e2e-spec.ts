@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { uniqueName, waitFor } from '../support/wait';
 import { ROOT, deleteResults, inspector, isAlive, queueKeys, redisUrl, removeBindingsMentioning } from '../support/interop';
+import { suiteDb } from '../support/test-env';
 
 /** Every descendant pid of a process (from `ps`), children first. */
 function descendants(pid: number): number[] {
@@ -23,7 +24,7 @@ function descendants(pid: number): number[] {
  * (SIGINT to its process group, as a terminal sends it), its worker child included.
  */
 describe('Redis: npm run demo', () => {
-  const DB = 9;
+  const DB = suiteDb('interopWorkerProcess');
   const URL = redisUrl(DB);
   const queue = uniqueName('interop-demo');
   const hostname = `${uniqueName('demo')}@interop`;
@@ -78,7 +79,8 @@ describe('Redis: npm run demo', () => {
     await waitFor(() => /The api keeps serving/.test(out) || npm!.exitCode !== null, 'the demo to print every result', 60_000).catch((err: Error) => {
       throw new Error(`${err.message}\nOutput:\n${out}`);
     });
-    expect(out).toMatch(/api on http:\/\/127\.0\.0\.1:\d+, broker redis:\/\/127\.0\.0\.1:6379\/9 \(worker in its own process\)/);
+    expect(out).toContain(`broker ${URL} (worker in its own process)`);
+    expect(out).toMatch(/api on http:\/\/127\.0\.0\.1:\d+, broker /);
     expect(out).toMatch(/\(the seed task\)\s+\w+\s+-> SUCCESS\s+"Task completed in 2 seconds!"/);
     expect(out).toMatch(/tasks\.add\(2, 3\)\s+\w+\s+-> SUCCESS\s+5\n/);
     expect(out).toMatch(/tasks\.add\(x=10, y=32\)\s+\w+\s+-> SUCCESS\s+42\n/);

@@ -1,16 +1,17 @@
 import Redis from 'ioredis';
-import { TaskFailedError, TaskState } from '@app/task-queue';
+import { TaskFailedError, TaskState } from 'nestjs-celery';
 import { RunningClient, startClient } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, unackedFor, waiting } from '../support/interop';
+import { suiteDb } from '../support/test-env';
 
 /**
  * Our TaskClient (a producer-only Nest app) calls tasks of a real Python Celery 5.2.6 worker
  * (test/python/celery_app.py, solo pool) through Redis DB 8, and reads the results Python stored.
  */
 describe('Redis: Nest client -> Python Celery worker', () => {
-  const DB = 8;
+  const DB = suiteDb('interopNestToPython');
   const URL = redisUrl(DB);
   const queue = uniqueName('interop-nest2py');
   const hostname = `${uniqueName('pyw')}@interop`;

@@ -4,6 +4,7 @@ import { RunningWorker, startWorker } from '../support/nest-apps';
 import { runPythonJson } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { deleteResults, inspector, py, queueKeys, redisUrl, unackedFor, waiting } from '../support/interop';
+import { suiteDb } from '../support/test-env';
 
 /**
  * A Python Celery 5.2.6 client calls the example worker's tasks (apps/worker) through Redis DB 7:
@@ -11,7 +12,7 @@ import { deleteResults, inspector, py, queueKeys, redisUrl, unackedFor, waiting 
  * must read the state it stored.
  */
 describe('Redis: Python Celery client -> Nest worker', () => {
-  const DB = 7;
+  const DB = suiteDb('interopPythonToNest');
   const URL = redisUrl(DB);
   const queue = uniqueName('interop-py2nest');
   const env = { TQ_BROKER: URL, TQ_BACKEND: URL };

@@ -4,6 +4,7 @@ import { RunningClient, startClient } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { NodeChild, ROOT, deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, startNode, unackedFor, waiting } from '../support/interop';
+import { suiteDb } from '../support/test-env';
 
 /**
  * A mixed fleet on one Redis DB (8): the example Nest worker (apps/worker/src/main.ts, run as its
@@ -11,7 +12,7 @@ import { NodeChild, ROOT, deleteResults, inspector, queueKeys, redisUrl, removeB
  * Each must take only its own queue's messages; nothing may stay behind in either list.
  */
 describe('Redis: a Nest worker and a Python worker on separate queues of one DB', () => {
-  const DB = 8;
+  const DB = suiteDb('interopNestToPython');
   const URL = redisUrl(DB);
   const queueA = uniqueName('interop-nodeA');
   const queueB = uniqueName('interop-pyB');

@@ -1,8 +1,8 @@
-import { taskRef } from '@app/task-queue';
-import { memoryBusFor } from '@app/task-queue/brokers/memory/memory.bus';
-import { messageOf, parseEnvelope } from '@app/task-queue/brokers/kombu/kombu-envelope';
-import { parseTaskMessage } from '@app/task-queue/protocol/task-message';
-import { loadVector } from '@app/task-queue/protocol/vectors';
+import { taskRef } from 'nestjs-celery';
+import { memoryBusFor } from 'nestjs-celery/internal/brokers/memory/memory.bus';
+import { messageOf, parseEnvelope } from 'nestjs-celery/internal/brokers/kombu/kombu-envelope';
+import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
+import { loadVector } from '../support/celery-vectors';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
 import { canvasSuite } from '../suites/canvas.suite';
 import { memoryTarget } from '../support/broker-targets';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { OnTaskEvent, SharedTask, TaskFailedError, TaskQueueModule, TaskQueueServer, TaskState, TaskTimeoutError, defineTask, taskRef } from '@app/task-queue';
-import { memoryBusFor } from '@app/task-queue/brokers/memory/memory.bus';
+import { OnTaskEvent, SharedTask, TaskFailedError, TaskQueueModule, TaskQueueServer, TaskState, TaskTimeoutError, defineTask, taskRef } from 'nestjs-celery';
+import { memoryBusFor } from 'nestjs-celery/internal/brokers/memory/memory.bus';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';

@@ -1,17 +1,18 @@
 import { Injectable, INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
-import { CurrentTask, SharedTask, TaskClient, TaskContext, TaskControl, TaskQueueModule } from '@app/task-queue';
+import { CurrentTask, SharedTask, TaskClient, TaskContext, TaskControl, TaskQueueModule } from 'nestjs-celery';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningWorker, startWorker } from '../support/nest-apps';
 import { PythonWorker, runPython, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { CeleryProcess, celeryCli, spawnCelery, startGossipWorker } from './support/python-cli';
 import { inspector, redisUrl } from './support/redis-test.helpers';
+import { suiteDb } from '../support/test-env';
 
 /** DB 6: broker shared with Python (no key prefix); DB 5: results. */
-const BROKER = redisUrl(6);
-const BACKEND = redisUrl(5);
+const BROKER = redisUrl(suiteDb('redisPythonBroker'));
+const BACKEND = redisUrl(suiteDb('redisPythonResults'));
 const PY_ENV = { TQ_BROKER: BROKER, TQ_BACKEND: BACKEND };
 
 const started: string[] = [];
@@ -45,8 +46,8 @@ describe('Redis: remote control and events with Python Celery', () => {
   const cleanups: Array<() => Promise<void>> = [];
 
   beforeAll(async () => {
-    r = inspector(6);
-    rr = inspector(5);
+    r = inspector(suiteDb('redisPythonBroker'));
+    rr = inspector(suiteDb('redisPythonResults'));
     queue = uniqueName('tq-ctl');
     queues.push(queue);
     hostname = `${uniqueName('node')}@test`;

@@ -1,17 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { RedisBroker } from '../../libs/task-queue/src/brokers/redis/redis.broker';
-import { RedisResultBackend } from '../../libs/task-queue/src/backends/redis/redis.backend';
-import { Consumer } from '../../libs/task-queue/src/brokers/broker.interface';
-import { ResultMeta } from '../../libs/task-queue/src/protocol/result-meta';
-import { parseTaskMessage } from '../../libs/task-queue/src/protocol/task-message';
+import { CELERY_FIXTURES } from '../support/celery-vectors';
+import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
+import { RedisResultBackend } from 'nestjs-celery/internal/backends/redis/redis.backend';
+import { Consumer } from 'nestjs-celery/internal/brokers/broker.interface';
+import { ResultMeta } from 'nestjs-celery/internal/protocol/result-meta';
+import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { runPythonJson, startPythonWorker, PythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { startChild } from './support/child';
 import { BROKER_DB, DeliveryLog, RESULT_DB, inspector, redisOptions, redisUrl, taskMessage } from './support/redis-test.helpers';
 
-const VECTOR = JSON.parse(readFileSync('/work/shared/vectors/redis-task-envelope.json', 'utf8')) as { envelope: Record<string, unknown> };
+const VECTOR = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-task-envelope.json'), 'utf8')) as { envelope: Record<string, unknown> };
 
 /** Every key path of a JSON value's object shape (arrays are leaves). */
 function shapeOf(v: unknown, path = ''): string[] {

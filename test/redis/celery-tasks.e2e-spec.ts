@@ -1,22 +1,25 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { Injectable, INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
-import { CurrentTask, SharedTask, TaskClient, TaskContext, TaskControl, TaskQueueModule } from '@app/task-queue';
-import { RedisBroker } from '../../libs/task-queue/src/brokers/redis/redis.broker';
+import { CELERY_FIXTURES } from '../support/celery-vectors';
+import { CurrentTask, SharedTask, TaskClient, TaskContext, TaskControl, TaskQueueModule } from 'nestjs-celery';
+import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningWorker, startWorker } from '../support/nest-apps';
 import { runPythonJson } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { CeleryProcess, startGossipWorker } from './support/python-cli';
 import { inspector, redisOptions, redisUrl } from './support/redis-test.helpers';
+import { suiteDb } from '../support/test-env';
 
 /** DB 6: broker shared with Python (no key prefix); DB 5: results. */
-const BROKER = redisUrl(6);
-const BACKEND = redisUrl(5);
+const BROKER = redisUrl(suiteDb('redisPythonBroker'));
+const BACKEND = redisUrl(suiteDb('redisPythonResults'));
 const PY_ENV = { TQ_BROKER: BROKER, TQ_BACKEND: BACKEND };
-const RETRY_VECTOR = JSON.parse(readFileSync('/work/shared/vectors/redis-task-envelope-retry.json', 'utf8')) as { envelope: Record<string, any> };
+const RETRY_VECTOR = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-task-envelope-retry.json'), 'utf8')) as { envelope: Record<string, any> };
 
 const progressed: string[] = [];
 
@@ -71,8 +74,8 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
   const unackedHas = async (id: string) => Object.values(await r.hgetall('unacked')).some((v) => v.includes(id));
 
   beforeAll(async () => {
-    r = inspector(6);
-    rr = inspector(5);
+    r = inspector(suiteDb('redisPythonBroker'));
+    rr = inspector(suiteDb('redisPythonResults'));
     queue = uniqueName('tq-sem');
     queues.push(queue);
     const hostname = `${uniqueName('node-sem')}@test`;

@@ -1,8 +1,8 @@
 import Redis from 'ioredis';
-import { RedisBroker } from '../../libs/task-queue/src/brokers/redis/redis.broker';
-import { Consumer, deadLetterQueueOf } from '../../libs/task-queue/src/brokers/broker.interface';
-import { parseTaskMessage } from '../../libs/task-queue/src/protocol/task-message';
-import { messageOf, parseEnvelope } from '../../libs/task-queue/src/brokers/kombu/kombu-envelope';
+import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
+import { Consumer, deadLetterQueueOf } from 'nestjs-celery/internal/brokers/broker.interface';
+import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
+import { messageOf, parseEnvelope } from 'nestjs-celery/internal/brokers/kombu/kombu-envelope';
 import { uniqueName, waitFor } from '../support/wait';
 import { DeliveryLog, NODE_DB, deletePrefix, inspector, redisOptions, redisUrl, taskMessage } from './support/redis-test.helpers';
 

@@ -1,12 +1,13 @@
 import Redis from 'ioredis';
-import { RedisBroker } from '../../libs/task-queue/src/brokers/redis/redis.broker';
-import { Consumer } from '../../libs/task-queue/src/brokers/broker.interface';
-import { parseTaskMessage } from '../../libs/task-queue/src/protocol/task-message';
+import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
+import { Consumer } from 'nestjs-celery/internal/brokers/broker.interface';
+import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { uniqueName, waitFor } from '../support/wait';
 import { DeliveryLog, deletePrefix, inspector, redisOptions, redisUrl, taskMessage } from './support/redis-test.helpers';
+import { suiteDb } from '../support/test-env';
 
 /** DB 4: Node-only, each test under its own key prefix, so `unacked` and the delayed sets are its own. */
-const DB = 4;
+const DB = suiteDb('redisDelayed');
 const HOUR = 3600_000;
 
 describe('Redis broker: messages held in Redis until due (countdown, eta, retries, deferred)', () => {

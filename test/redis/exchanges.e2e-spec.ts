@@ -1,14 +1,15 @@
 import Redis from 'ioredis';
-import { RedisBroker } from '../../libs/task-queue/src/brokers/redis/redis.broker';
-import { ExchangeSpec, ListenerQueueSpec } from '../../libs/task-queue/src/brokers/broker.interface';
-import { TaskMessage } from '../../libs/task-queue/src/protocol/task-message';
-import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, mailboxQueue, replyQueue } from '../../libs/task-queue/src/protocol/control-message';
-import { EVENT_EXCHANGE, buildEventMessage } from '../../libs/task-queue/src/protocol/event-message';
+import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
+import { ExchangeSpec, ListenerQueueSpec } from 'nestjs-celery/internal/brokers/broker.interface';
+import { TaskMessage } from 'nestjs-celery/internal/protocol/task-message';
+import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, mailboxQueue, replyQueue } from 'nestjs-celery/internal/protocol/control-message';
+import { EVENT_EXCHANGE, buildEventMessage } from 'nestjs-celery/internal/protocol/event-message';
 import { uniqueName, waitFor } from '../support/wait';
 import { deletePrefix, inspector, redisOptions, redisUrl } from './support/redis-test.helpers';
+import { suiteDb } from '../support/test-env';
 
 /** DB 4, Node only; every test under its own key prefix, which kombu puts in front of channels too. */
-const DB = 4;
+const DB = suiteDb('redisDelayed');
 const SEP = '\x06\x16';
 
 const note = (text: string): TaskMessage => buildEventMessage('n@test', { text } as Record<string, unknown>);

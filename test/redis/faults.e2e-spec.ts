@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
-import { RedisBroker } from '../../libs/task-queue/src/brokers/redis/redis.broker';
-import { RedisResultBackend } from '../../libs/task-queue/src/backends/redis/redis.backend';
-import { Consumer } from '../../libs/task-queue/src/brokers/broker.interface';
-import { BrokerUnavailableError } from '../../libs/task-queue/src/errors';
-import { readyMeta, ResultMeta } from '../../libs/task-queue/src/protocol/result-meta';
+import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
+import { RedisResultBackend } from 'nestjs-celery/internal/backends/redis/redis.backend';
+import { Consumer } from 'nestjs-celery/internal/brokers/broker.interface';
+import { BrokerUnavailableError } from 'nestjs-celery/internal/errors';
+import { readyMeta, ResultMeta } from 'nestjs-celery/internal/protocol/result-meta';
 import { uniqueName, waitFor } from '../support/wait';
 import { DeliveryLog, redisOptions, taskMessage } from './support/redis-test.helpers';
 import { PrivateRedisServer, freePort } from './support/redis-server';

@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
-import { RedisResultBackend } from '../../libs/task-queue/src/backends/redis/redis.backend';
-import { ResultMeta, readyMeta } from '../../libs/task-queue/src/protocol/result-meta';
+import { RedisResultBackend } from 'nestjs-celery/internal/backends/redis/redis.backend';
+import { ResultMeta, readyMeta } from 'nestjs-celery/internal/protocol/result-meta';
 import { uniqueName, waitFor } from '../support/wait';
 import { RESULT_DB, inspector, redisOptions, redisUrl } from './support/redis-test.helpers';
 

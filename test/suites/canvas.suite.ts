@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { AsyncResult, CurrentTask, GroupResult, SharedTask, Signature, TaskContext, TaskFailedError, TaskState, chain, chord, group, taskRef } from '@app/task-queue';
-import { loadVector } from '@app/task-queue/protocol/vectors';
+import { AsyncResult, CurrentTask, GroupResult, SharedTask, Signature, TaskContext, TaskFailedError, TaskState, chain, chord, group, taskRef } from 'nestjs-celery';
+import { loadVector } from '../support/celery-vectors';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';

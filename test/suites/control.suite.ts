@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { CurrentTask, SharedTask, TaskContext, TaskControl } from '@app/task-queue';
-import { EVENT_EXCHANGE } from '@app/task-queue/protocol/event-message';
-import { decodeJson } from '@app/task-queue/protocol/json.codec';
+import { CurrentTask, SharedTask, TaskContext, TaskControl } from 'nestjs-celery';
+import { EVENT_EXCHANGE } from 'nestjs-celery/internal/protocol/event-message';
+import { decodeJson } from 'nestjs-celery/internal/protocol/json.codec';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { uniqueName, waitFor } from '../support/wait';

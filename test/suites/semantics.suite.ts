@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CurrentTask, Ignore, OnTaskEvent, Reject, SharedTask, SoftTimeLimitExceededError, TaskContext, TaskContextHost, TaskEvent, TaskFailedError, TaskState,
-} from '@app/task-queue';
+} from 'nestjs-celery';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { BrokerTarget } from '../support/broker-targets';
 import { uniqueName, waitFor } from '../support/wait';
@@ -242,7 +242,7 @@ describe(`task execution semantics (${target.name})`, () => {
   it('moves an eta message sent straight to the queue (as Python does) into the broker, then runs it', async () => {
     const queue = uniqueName('py-eta');
     const later = await startWorker(target.options({ worker: { queues: [queue] } }), { providers: [Helper, SemanticsTasks] });
-    const { buildTaskMessage } = await import('@app/task-queue/protocol/task-message');
+    const { buildTaskMessage } = await import('nestjs-celery/internal/protocol/task-message');
     const msg = buildTaskMessage('sem.quick', [8], {}, { eta: new Date(Date.now() + 1500) }, { replyTo: 'x', origin: 'gen0@py' });
     await producer.broker.publish(queue, msg); // no deliverAt: lands on the list at once, like a Python client's
     const broker = producer.broker;

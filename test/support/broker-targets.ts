@@ -1,7 +1,8 @@
 import Redis from 'ioredis';
-import { TaskQueueModuleOptions } from '@app/task-queue';
+import { TaskQueueModuleOptions } from 'nestjs-celery';
 import { createTestVhost, TestVhost } from '../amqp/support/rabbitmq';
 import { uniqueName } from './wait';
+import { suiteRedisUrl } from './test-env';
 
 /**
  * A broker (and result backend) a behaviour suite runs against, so that one suite proves the same
@@ -29,7 +30,7 @@ export function memoryTarget(tag: string): BrokerTarget {
 }
 
 /** Redis DB 13 belongs to these parametrized suites (they run one at a time). */
-const REDIS_URL = 'redis://127.0.0.1:6379/13';
+const REDIS_URL = suiteRedisUrl('brokerTargets');
 
 export function redisTarget(tag: string): BrokerTarget {
   const defaultQueue = uniqueName(`${tag}-q`);

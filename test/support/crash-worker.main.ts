@@ -13,7 +13,7 @@ import { Injectable, Module, OnModuleDestroy } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AsyncMicroserviceOptions } from '@nestjs/microservices';
 import Redis from 'ioredis';
-import { SharedTask, TaskQueueModule, TaskQueueServer } from '@app/task-queue';
+import { SharedTask, TaskQueueModule, TaskQueueServer } from 'nestjs-celery';
 
 const env = process.env;
 const url = required('CRASH_BROKER_URL');

@@ -1,22 +1,23 @@
 /**
  * Helpers of the worker-level interop suites (test/interop): Node child processes run through
- * ts-node with the `@app/task-queue` path alias, a Redis inspector, and key clean-up.
+ * ts-node with the `nestjs-celery` path alias, a Redis inspector, and key clean-up.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { OutputWatcher } from './output-watcher';
 import Redis from 'ioredis';
+import { REDIS_HOST, REDIS_PORT, redisUrlFor } from './test-env';
 
 export const ROOT = join(__dirname, '..', '..');
-export const REDIS_HOST = '127.0.0.1';
-export const redisUrl = (db: number): string => `redis://${REDIS_HOST}:6379/${db}`;
+export { REDIS_HOST };
+export const redisUrl = (db: number): string => redisUrlFor(db);
 
 /** kombu's separator between a queue name and its priority step. */
 const SEP = '\x06\x16';
 
 /** A plain client for looking at keys (RESP2, like the library). */
 export function inspector(db: number): Redis {
-  return new Redis({ host: REDIS_HOST, port: 6379, db, protocol: 2, maxRetriesPerRequest: 1 });
+  return new Redis({ host: REDIS_HOST, port: REDIS_PORT, db, protocol: 2, maxRetriesPerRequest: 1 });
 }
 
 /** Every Redis key a queue can own: its four priority lists, its binding set and its dead-letter list. */

@@ -1,6 +1,6 @@
 import { INestMicroservice, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { TaskClient, TaskQueueModule, TaskQueueModuleOptions, TaskQueueServer, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, Broker, ResultBackend } from '@app/task-queue';
+import { TaskClient, TaskQueueModule, TaskQueueModuleOptions, TaskQueueServer, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, Broker, ResultBackend } from 'nestjs-celery';
 
 export interface RunningWorker {
   app: INestMicroservice;

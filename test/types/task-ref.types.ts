@@ -2,7 +2,7 @@
  * Type test, checked by `tsc --noEmit` (part of `npm test`): a typed task reference type-checks its
  * arguments and types its result. Each @ts-expect-error line MUST be an error, or tsc fails.
  */
-import { AsyncResult, TaskClient, defineTask, taskRef } from '@app/task-queue';
+import { AsyncResult, TaskClient, defineTask, taskRef } from 'nestjs-celery';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
 
 declare const client: TaskClient;

@@ -2,9 +2,10 @@ import Redis from 'ioredis';
 import { RunningClient, startClient } from '../support/nest-apps';
 import { startWorkerProcess, WorkerProcess } from '../support/worker-process';
 import { uniqueName, waitFor } from '../support/wait';
+import { suiteRedisUrl } from '../support/test-env';
 
 /** Redis DB 13 (shared with the parametrized broker suites, which run one at a time). */
-const URL = 'redis://127.0.0.1:6379/13';
+const URL = suiteRedisUrl('brokerTargets');
 
 describe('the worker process (apps/worker) on Redis', () => {
   const queue = uniqueName('proc');

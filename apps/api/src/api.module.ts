@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { TaskQueueModule, optionsFromEnv } from '@app/task-queue';
+import { TaskQueueModule, optionsFromEnv } from 'nestjs-celery';
 import { TasksController } from './tasks.controller';
 
 @Module({

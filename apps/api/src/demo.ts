@@ -9,7 +9,7 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { TaskQueueServer } from '@app/task-queue';
+import { TaskQueueServer } from 'nestjs-celery';
 import { ApiModule } from './api.module';
 import { TasksModule } from '../../worker/src/tasks/tasks.module';
 

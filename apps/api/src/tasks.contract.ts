@@ -1,4 +1,4 @@
-import { defineTask } from '@app/task-queue';
+import { defineTask } from 'nestjs-celery';
 
 /**
  * The tasks this app sends, typed by name. The worker (or a Python service) implements them;

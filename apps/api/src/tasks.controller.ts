@@ -1,5 +1,5 @@
 import { BadRequestException, Body, Controller, Get, Param, Post, Query } from '@nestjs/common';
-import { AsyncResult, TaskClient, TaskFailedError, TaskTimeoutError } from '@app/task-queue';
+import { AsyncResult, TaskClient, TaskFailedError, TaskTimeoutError } from 'nestjs-celery';
 import { myTask } from './tasks.contract';
 
 /** The seed's view: hand slow work to the queue, answer at once with the task id, read the state later. */

@@ -1,6 +1,6 @@
 import { NestFactory } from '@nestjs/core';
 import { AsyncMicroserviceOptions } from '@nestjs/microservices';
-import { TaskQueueServer } from '@app/task-queue';
+import { TaskQueueServer } from 'nestjs-celery';
 import { WorkerModule } from './worker.module';
 
 /**

@@ -1,7 +1,7 @@
-import { AmqpBroker } from '../../../libs/task-queue/src/brokers/amqp/amqp.broker';
-import { RpcResultBackend } from '../../../libs/task-queue/src/backends/rpc/rpc.backend';
-import { ORIGIN, TaskMessage, buildTaskMessage, SendOptions } from '../../../libs/task-queue/src/protocol/task-message';
-import { AmqpTransportOptions, ResolvedTaskQueueOptions, TaskQueueModuleOptions, resolveOptions } from '../../../libs/task-queue/src/task-queue.options';
+import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
+import { RpcResultBackend } from 'nestjs-celery/internal/backends/rpc/rpc.backend';
+import { ORIGIN, TaskMessage, buildTaskMessage, SendOptions } from 'nestjs-celery/internal/protocol/task-message';
+import { AmqpTransportOptions, ResolvedTaskQueueOptions, TaskQueueModuleOptions, resolveOptions } from 'nestjs-celery/internal/task-queue.options';
 import { runPythonJson } from '../../support/python-celery';
 
 /** Resolved options for a suite's vhost, with short bounds so failures show fast. */

@@ -3,8 +3,8 @@
  * the test can SIGKILL it while it holds messages. Prints `HELD <task id>` per delivery.
  * argv: <broker url> <queue> <prefetch>
  */
-import { RedisBroker } from '../../../libs/task-queue/src/brokers/redis/redis.broker';
-import { resolveOptions } from '../../../libs/task-queue/src/task-queue.options';
+import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
+import { resolveOptions } from 'nestjs-celery/internal/task-queue.options';
 
 const [url, queue, prefetch] = process.argv.slice(2);
 const broker = new RedisBroker(url, resolveOptions({ brokerUrl: url }));

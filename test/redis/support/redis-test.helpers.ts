@@ -1,21 +1,23 @@
 import Redis from 'ioredis';
-import { ResolvedTaskQueueOptions, TaskQueueModuleOptions, resolveOptions } from '../../../libs/task-queue/src/task-queue.options';
-import { ORIGIN, TaskMessage, buildTaskMessage } from '../../../libs/task-queue/src/protocol/task-message';
-import { Delivery } from '../../../libs/task-queue/src/brokers/broker.interface';
+import { REDIS_HOST, REDIS_PORT, redisUrlFor, suiteDb } from '../../support/test-env';
+import { ResolvedTaskQueueOptions, TaskQueueModuleOptions, resolveOptions } from 'nestjs-celery/internal/task-queue.options';
+import { ORIGIN, TaskMessage, buildTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
+import { Delivery } from 'nestjs-celery/internal/brokers/broker.interface';
 
 /** DB 1: broker keys shared with Python; DB 2: Node-only broker suites (each with its own key prefix); DB 3: results. */
-export const BROKER_DB = 1;
-export const NODE_DB = 2;
-export const RESULT_DB = 3;
-export const redisUrl = (db: number, port = 6379) => `redis://127.0.0.1:${port}/${db}`;
+export const BROKER_DB = suiteDb('redisBroker');
+export const NODE_DB = suiteDb('redisNodeBroker');
+export const RESULT_DB = suiteDb('redisResults');
+/** A URL of the test Redis server (test/support/test-env.ts), or of another port (a private server). */
+export const redisUrl = (db: number, port?: number) => (port === undefined ? redisUrlFor(db) : `redis://127.0.0.1:${port}/${db}`);
 
 export function redisOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueueOptions {
   return resolveOptions({ brokerUrl: redisUrl(BROKER_DB), resultBackend: redisUrl(RESULT_DB), publishTimeout: 5000, ...o });
 }
 
 /** A plain client for looking at keys (RESP2, like the library). */
-export function inspector(db: number, port = 6379): Redis {
-  return new Redis({ host: '127.0.0.1', port, db, protocol: 2, lazyConnect: false, maxRetriesPerRequest: 1 });
+export function inspector(db: number, port = REDIS_PORT): Redis {
+  return new Redis({ host: REDIS_HOST, port, db, protocol: 2, lazyConnect: false, maxRetriesPerRequest: 1 });
 }
 
 export function taskMessage(name: string, args: unknown[], options: { priority?: number; taskId?: string } = {}): TaskMessage {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SharedTask } from '@app/task-queue';
+import { SharedTask } from 'nestjs-celery';
 
 const wait = (seconds: number) => new Promise((resolve) => setTimeout(resolve, seconds * 1000));
 

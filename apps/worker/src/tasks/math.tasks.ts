@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { SharedTask } from '@app/task-queue';
+import { SharedTask } from 'nestjs-celery';
 import { ArithmeticService } from './arithmetic.service';
 
 /** `tasks.add`, `tasks.mul`, `tasks.xsum`: the names Celery's own examples use (a contract: keep them). */

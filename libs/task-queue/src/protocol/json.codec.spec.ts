@@ -1,6 +1,6 @@
 import { decodeJson, encodeJson } from './json.codec';
 import { SerializationError } from '../errors';
-import { loadVector } from './vectors';
+import { loadVector } from '../../../../test/support/celery-vectors';
 
 describe('JSON codec', () => {
   it.each([

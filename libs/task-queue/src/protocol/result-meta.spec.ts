@@ -1,5 +1,5 @@
 import { decodeResultMeta, encodeResultMeta, readyMeta } from './result-meta';
-import { loadVector } from './vectors';
+import { loadVector } from '../../../../test/support/celery-vectors';
 
 describe('result meta', () => {
   it('writes Celery fields in Celery order, which decode back to the captured meta', () => {

@@ -1,7 +1,7 @@
 import { buildTaskMessage, parseTaskMessage, TaskMessage } from './task-message';
 import { messageOf, parseEnvelope } from '../brokers/kombu/kombu-envelope';
 import { ContentDisallowedError, InvalidTaskMessageError } from '../errors';
-import { loadVector } from './vectors';
+import { loadVector } from '../../../../test/support/celery-vectors';
 
 const ctx = { replyTo: 'reply-oid', origin: 'gen1@test' };
 

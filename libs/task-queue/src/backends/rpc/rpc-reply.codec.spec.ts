@@ -1,4 +1,4 @@
-import { loadVector } from '../../protocol/vectors';
+import { loadVector } from '../../../../../test/support/celery-vectors';
 import { readyMeta } from '../../protocol/result-meta';
 import { decodeRpcReply, encodeRpcReply } from './rpc-reply.codec';
 

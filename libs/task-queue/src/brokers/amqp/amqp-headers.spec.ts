@@ -1,5 +1,5 @@
 import type { Message } from 'amqplib';
-import { loadVector } from '../../protocol/vectors';
+import { loadVector } from '../../../../../test/support/celery-vectors';
 import { ORIGIN, buildTaskMessage, parseTaskMessage } from '../../protocol/task-message';
 import { fromAmqpField, toAmqpField, toAmqpTable, toPublishOptions, toTaskMessage, unreadableReason } from './amqp-headers';
 

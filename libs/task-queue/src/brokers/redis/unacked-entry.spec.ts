@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseUnackedEntry } from './unacked-entry';
+import { CELERY_FIXTURES } from '../../../../../test/support/celery-vectors';
 
-const vector = JSON.parse(readFileSync('/work/shared/vectors/redis-unacked-entry.json', 'utf8')) as { hset_value_raw: string };
+const vector = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-unacked-entry.json'), 'utf8')) as { hset_value_raw: string };
 
 describe('parseUnackedEntry', () => {
   it('restores a captured kombu entry marked redelivered in headers and delivery_info', () => {
