@@ -4,7 +4,7 @@ import { OutputWatcher } from '../../support/output-watcher';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-/** A TypeScript file run in a child Node process (ts-node, transpile only), with its output collected. */
+/** A TypeScript file run in a child Node process (ts-node, transpile only, tsconfig path aliases), with its output collected. */
 export interface Child {
   process: ChildProcess;
   output(): string;
@@ -13,7 +13,7 @@ export interface Child {
 }
 
 export function startChild(file: string, args: string[], env: Record<string, string> = {}): Child {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', file, ...args], {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', file, ...args], {
     cwd: ROOT,
     env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
   });
