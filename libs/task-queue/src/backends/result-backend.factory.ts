@@ -3,6 +3,8 @@ import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { schemeOf } from '../brokers/broker.factory';
 import { ResultBackend } from './result-backend.interface';
 import { MemoryResultBackend } from './memory/memory.backend';
+import { assertOptionalPeer } from '../peers/optional-peer.loader';
+import { loadIoredis } from '../peers/ioredis.loader';
 
 const SUPPORTED = ['memory://', 'redis://', 'rediss://', 'rpc://'];
 
@@ -15,10 +17,12 @@ export function createResultBackend(options: ResolvedTaskQueueOptions): ResultBa
       return new MemoryResultBackend(url, options);
     case 'redis':
     case 'rediss': {
+      loadIoredis(`The result backend URL ${scheme}://`);
       const { RedisResultBackend } = require('./redis/redis.backend') as typeof import('./redis/redis.backend');
       return new RedisResultBackend(url, options);
     }
     case 'rpc': {
+      assertOptionalPeer('amqplib', 'The result backend URL rpc://');
       const { RpcResultBackend } = require('./rpc/rpc.backend') as typeof import('./rpc/rpc.backend');
       return new RpcResultBackend(url, options);
     }

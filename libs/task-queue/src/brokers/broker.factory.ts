@@ -2,6 +2,8 @@ import { ConfigurationError } from '../errors';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { Broker } from './broker.interface';
 import { MemoryBroker } from './memory/memory.broker';
+import { assertOptionalPeer } from '../peers/optional-peer.loader';
+import { loadIoredis } from '../peers/ioredis.loader';
 
 const SUPPORTED = ['memory://', 'redis://', 'rediss://', 'amqp://', 'amqps://'];
 
@@ -17,11 +19,13 @@ export function createBroker(options: ResolvedTaskQueueOptions): Broker {
       return new MemoryBroker(url);
     case 'redis':
     case 'rediss': {
+      loadIoredis(`The broker URL ${scheme}://`);
       const { RedisBroker } = require('./redis/redis.broker') as typeof import('./redis/redis.broker');
       return new RedisBroker(url, options);
     }
     case 'amqp':
     case 'amqps': {
+      assertOptionalPeer('amqplib', `The broker URL ${scheme}://`);
       const { AmqpBroker } = require('./amqp/amqp.broker') as typeof import('./amqp/amqp.broker');
       return new AmqpBroker(url, options);
     }

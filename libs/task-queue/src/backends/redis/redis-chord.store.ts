@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { ChordPart } from '../result-backend.interface';
 import { decodeJson, encodeJson } from '../../protocol/json.codec';
 import { CHORD_PART_SCRIPT, CLOSE_CHORD_SCRIPT } from './lua/chord-part.script';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { ResolvedTaskQueueOptions, maskUrl } from '../../task-queue.options';
 import { ResultMeta, decodeResultMeta, encodeResultMeta } from '../../protocol/result-meta';
 import { RedisEndpoint, parseRedisUrl } from '../../brokers/redis/redis-url';

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RedisEndpoint } from '../../brokers/redis/redis-url';
 import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from '../../brokers/redis/redis.connection';
 import { KeyedChain } from '../../brokers/redis/keyed-chain';

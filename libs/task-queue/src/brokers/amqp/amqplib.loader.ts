@@ -1,5 +1,6 @@
 import { dirname, join } from 'node:path';
 import { Logger } from '@nestjs/common';
+import { assertOptionalPeer } from '../../peers/optional-peer.loader';
 
 /**
  * Loads amqplib, first teaching its field-table decoder the two integer tags py-amqp may write and
@@ -16,6 +17,7 @@ let amqplib: typeof import('amqplib') | null = null;
 
 export function loadAmqplib(): typeof import('amqplib') {
   if (amqplib) return amqplib;
+  assertOptionalPeer('amqplib', 'An amqp:// URL');
   const root = dirname(require.resolve('amqplib'));
   const codec = require(join(root, 'lib', 'codec.js')) as { decodeFields: (b: Buffer) => unknown; tqRetagged?: boolean };
   if (!codec.tqRetagged) {

@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RedisKeys } from './redis-keys';
 import { ConnectionLostError, ReadyGate, untilClosed } from './redis.connection';
 

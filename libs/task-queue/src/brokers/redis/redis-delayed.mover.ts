@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RedisKeys } from './redis-keys';
 import { ReadyGate, withReconnect } from './redis.connection';
 import { MOVE_DUE_SCRIPT } from './lua/move-due.script';

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
 import { TaskMessage } from '../../protocol/task-message';
 import { ExchangeHandler, ExchangeSpec, ListenerQueueSpec } from '../broker.interface';

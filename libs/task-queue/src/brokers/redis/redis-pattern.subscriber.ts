@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RedisEndpoint } from './redis-url';
 import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from './redis.connection';
 import { KeyedChain } from './keyed-chain';

@@ -1,6 +1,6 @@
 import { RATE_SLOT_SCRIPT } from './lua/rate-slot.script';
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
 import { TaskMessage, peekTaskId } from '../../protocol/task-message';
 import { ResolvedTaskQueueOptions, maskUrl } from '../../task-queue.options';

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
+import { loadIoredis } from '../../peers/ioredis.loader';
 import { RedisEndpoint } from './redis-url';
 
 /**
@@ -20,7 +21,8 @@ import { RedisEndpoint } from './redis-url';
  * and callers wait for `ready` (ReadyGate) before they send.
  */
 export function createRedisConnection(endpoint: RedisEndpoint, role: string, health: RedisHealth, reconnectMaxDelay = 2000): Redis {
-  const conn = new Redis({
+  const RedisClient = loadIoredis();
+  const conn = new RedisClient({
     host: endpoint.host,
     port: endpoint.port,
     username: endpoint.username,

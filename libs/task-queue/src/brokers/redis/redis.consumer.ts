@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { Consumer, ConsumeOptions, DeliveryHandler, deadLetterQueueOf } from '../broker.interface';
 import { PRIORITY_STEPS, RedisKeys } from './redis-keys';
 import { ConnectionLostError, ReadyGate, closeConnection, untilClosed, withReconnect } from './redis.connection';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { KOMBU_SEP, RedisKeys } from './redis-keys';
 import { ReadyGate, withReconnect } from './redis.connection';
 import { parseUnackedEntry } from './unacked-entry';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 
 /**
  * A Lua script run with EVALSHA, falling back to EVAL once when the server does not know it yet
