@@ -43,6 +43,8 @@ export const SUITE_DB = {
   redisCanvas: 11,
   /** The parametrized feature suites (test/suites via broker-targets) and the worker process suite. */
   brokerTargets: 13,
+  /** test/package: the packed tarball installed in throwaway apps (worker, api and taskq processes). */
+  packageInstall: 12,
 } as const;
 
 export type SuiteDbName = keyof typeof SUITE_DB;
