@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// COPIED from /work/shared/bench/bullmq_bench.js (anchor script). Changes for `npm run bench`:
+// Adapted from the team's anchor scripts (bullmq_bench.js). Changes for `npm run bench`:
 // Redis DB from BENCH_REDIS_DB (default 12) instead of 14; key prefix "bbench"; the latency mode
 // also reports the worker's idle RSS (1 s after ready, before the first job). bullmq comes from the
 // root package (devDependency bullmq@6.7.0). Method and measurements otherwise unchanged.

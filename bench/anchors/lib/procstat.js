@@ -1,4 +1,4 @@
-// COPIED unchanged from /work/shared/bench/lib/procstat.js (used by bullmq_bench.js).
+// Adapted from the team's anchor scripts (procstat.js, unchanged) (used by bullmq_bench.js).
 'use strict';
 // Tiny /proc helpers shared by the Node anchor benchmarks.
 const fs = require('fs');

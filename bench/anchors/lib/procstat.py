@@ -1,4 +1,4 @@
-# COPIED unchanged from /work/shared/bench/lib/procstat.py (used by celery_bench.py).
+# Adapted from the team's anchor scripts (procstat.py, unchanged) (used by celery_bench.py).
 """Tiny /proc helpers shared by the Python anchor benchmarks.
 
 cpu_seconds(pids)  -> utime+stime of the given pids (seconds)

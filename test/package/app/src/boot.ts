@@ -13,7 +13,7 @@ async function main(): Promise<void> {
   await app.startAllMicroservices();
   await app.init();
   const result = await app.get(TaskClient).sendTask<number>('pkg.add', [2, 3]);
-  console.log(JSON.stringify({ result: await result.get({ timeout: 20 }) }));
+  console.log(JSON.stringify({ result: await result.get({ timeout: 20_000 }) }));
   await app.close();
 }
 

@@ -15,7 +15,7 @@ export class TasksController {
   async read(@Param('id') id: string, @Query('wait') wait?: string): Promise<Record<string, unknown>> {
     const result = this.tasks.asyncResult(id);
     try {
-      const value = await result.get({ timeout: Number(wait ?? 30) });
+      const value = await result.get({ timeout: Number(wait ?? 30) * 1000 });
       return { id, state: 'SUCCESS', result: value };
     } catch (err) {
       if (err instanceof TaskFailedError) return { id, state: err.state, error: { type: err.excType, message: err.excMessage } };
