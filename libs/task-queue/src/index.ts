@@ -33,3 +33,7 @@ export { Signature, chain, group, chord } from './canvas/signature';
 export type { SignatureOptions, SubtaskType } from './canvas/signature';
 export { GroupResult } from './canvas/group-result';
 export type { CanvasResult, ChordOptions } from './canvas/canvas.publisher';
+export { Periodic } from './decorators/periodic.decorator';
+export { BeatService } from './beat/beat.service';
+export type { BeatEntryInfo } from './beat/beat.service';
+export type { BeatEntry, BeatOptions, BeatSendOptions, ScheduleSpec, EverySpec, CronSpec, MissedRunPolicy, PeriodicOptions } from './beat/beat.options';

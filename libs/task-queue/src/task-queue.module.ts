@@ -17,6 +17,8 @@ import { TaskControl } from './control/task-control';
 import { CanvasPublisher } from './canvas/canvas.publisher';
 import { Workflow } from './canvas/workflow';
 import { CanvasBuiltins } from './canvas/canvas.builtins';
+import { BEAT_PROVIDERS } from './beat/beat.providers';
+import { BeatService } from './beat/beat.service';
 
 /**
  * Registers the broker and result backend (chosen by URL), discovers @SharedTask methods, and
@@ -44,7 +46,8 @@ import { CanvasBuiltins } from './canvas/canvas.builtins';
     CanvasPublisher,
     Workflow,
     CanvasBuiltins,
+    ...BEAT_PROVIDERS,
   ],
-  exports: [TaskClient, TaskControl, TaskRegistry, TaskQueueServer, TaskContextHost, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG],
+  exports: [TaskClient, BeatService, TaskControl, TaskRegistry, TaskQueueServer, TaskContextHost, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG],
 })
 export class TaskQueueModule extends TaskQueueConfigurableModule {}

@@ -38,6 +38,10 @@ export interface TaskQueueModuleOptions {
   amqp?: AmqpTransportOptions;
   /** Options read only by the worker (TaskQueueServer). */
   worker?: WorkerOptions;
+  /** Periodic entries declared in code, by name (Celery's `beat_schedule`). Default `{}`. See docs/periodic-tasks.md. */
+  beatSchedule?: Record<string, import('./beat/beat.options').BeatEntry>;
+  /** Options of the periodic-task scheduler (store, lease). Defaults: see BeatOptions. */
+  beat?: import('./beat/beat.options').BeatOptions;
 }
 
 export interface WorkerOptions {
@@ -62,6 +66,8 @@ export interface WorkerOptions {
   sendTaskEvents?: boolean;
   /** File where the revoked-task set is kept across restarts; empty keeps it in memory only. Default ''. [--statedb] */
   stateDb?: string;
+  /** Run a periodic-task scheduler in this process (`celery worker -B`); safe on every replica, one leads. Default false. */
+  beat?: boolean;
 }
 
 export interface RedisTransportOptions {
@@ -167,6 +173,7 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
       handleSignals: w.handleSignals ?? true,
       stateDb: w.stateDb ?? '',
       sendTaskEvents: w.sendTaskEvents ?? false,
+      beat: w.beat ?? false,
     },
   };
 }
