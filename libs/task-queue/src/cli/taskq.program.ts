@@ -5,6 +5,8 @@ import { parseIsoTime } from '../protocol/iso-time';
 import { decodeJson } from '../protocol/json.codec';
 import { ResultMeta } from '../protocol/result-meta';
 import { cliContext, ConnectionFlags } from './cli-context';
+import { scheduleCommand } from './schedule.command';
+import { beatCommand } from './beat.command';
 
 /**
  * `taskq`: Celery's `call`, `result` and `purge` for this library (and any Celery broker), plus
@@ -85,6 +87,8 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
       });
     });
 
+  program.addCommand(scheduleCommand(program, out));
+  program.addCommand(beatCommand(program, out));
   return program;
 }
 
