@@ -45,6 +45,10 @@ export const SUITE_DB = {
   brokerTargets: 13,
   /** test/package: the packed tarball installed in throwaway apps (worker, api and taskq processes). */
   packageInstall: 12,
+  /** test/beat: periodic tasks on Redis (every key under a unique prefix) and with Python Celery. */
+  beat: 15,
+  /** test/beat: the replica suite (three worker processes with beat on). */
+  beatReplicas: 14,
 } as const;
 
 export type SuiteDbName = keyof typeof SUITE_DB;
