@@ -80,11 +80,13 @@ describe.each(targets)('Periodic tasks on $name', (target) => {
   let b: RunningWorker | undefined;
   let cleanup: () => Promise<void> = async () => undefined;
   let resultsVisible = true;
+  let options: TaskQueueModuleOptions = {};
 
   beforeAll(async () => {
     const t = await target.setup();
     cleanup = t.cleanup;
     resultsVisible = t.resultsVisible;
+    options = t.options;
     // Two workers, each running a scheduler on the same store: only one may send.
     a = await startWorker({ ...t.options, worker: { beat: true, hostname: 'celery@beat-a' } }, { providers: [BeatTasks] });
     b = await startWorker({ ...t.options, worker: { beat: true, hostname: 'celery@beat-b' } }, { providers: [BeatTasks] });
@@ -118,6 +120,18 @@ describe.each(targets)('Periodic tasks on $name', (target) => {
     const entry = (await beat().list()).find((e) => e.name === PERIODIC)!;
     expect(entry).toMatchObject({ task: PERIODIC, schedule: 'every 1s', source: 'code', paused: false });
     expect(entry.runs).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a code entry paused at run time stays paused when another replica boots and upserts its code entries', async () => {
+    expect(await beat().pause(PERIODIC)).toBe(true);
+    const c = await startWorker({ ...options, worker: { beat: true, hostname: 'celery@beat-c' } }, { providers: [BeatTasks] });
+    try {
+      expect(await c.app.get(BeatService).get(PERIODIC)).toMatchObject({ paused: true, nextRunAt: null, source: 'code' });
+    } finally {
+      await c.close();
+    }
+    expect(await beat().resume(PERIODIC)).toBe(true);
+    expect((await beat().get(PERIODIC))!.nextRunAt).toBeInstanceOf(Date);
   });
 
   it('BeatService: an entry added at run time runs; pause stops it, resume restarts it, remove deletes it', async () => {
