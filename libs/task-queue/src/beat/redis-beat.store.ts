@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RedisEndpoint, parseRedisUrl } from '../brokers/redis/redis-url';
 import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from '../brokers/redis/redis.connection';
 import { maskUrl } from '../task-queue.options';
