@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { BeatService, TaskClient, CurrentTask, Periodic, SharedTask, TaskContext, TaskQueueModuleOptions } from 'nestjs-celery';
 import { slotTaskId } from 'nestjs-celery/internal/beat/slot-id';
-import { RunningWorker, startWorker } from '../support/nest-apps';
+import { RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { suiteRedisUrl } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from '../amqp/support/rabbitmq';
@@ -27,6 +27,9 @@ class BeatTasks {
     return tag;
   }
 }
+
+@Module({ providers: [BeatTasks] })
+class BeatTasksModule {}
 
 interface Target {
   name: string;
@@ -160,5 +163,10 @@ describe('Periodic tasks on RabbitMQ with the rpc:// backend and no beat.store',
     vhost = await createTestVhost('beat-nostore');
     const started = startWorker({ brokerUrl: vhost.url, resultBackend: 'rpc://', worker: { beat: true } }, { providers: [BeatTasks] });
     await expect(started).rejects.toThrow(/Periodic tasks need a store every replica shares.*beat: \{ store: 'redis:\/\/host:6379\/0' \}/);
+  });
+
+  it('an app that only sends boots with @Periodic tasks imported (the schedulers store them)', async () => {
+    const app = await startClient({ brokerUrl: vhost!.url, resultBackend: 'rpc://' }, [BeatTasksModule]);
+    await app.close();
   });
 });

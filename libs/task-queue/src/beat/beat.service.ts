@@ -125,9 +125,13 @@ export class BeatService implements OnApplicationBootstrap, BeforeApplicationShu
     if (this.booted) return;
     this.booted = true;
     const code = this.codeEntries();
-    if (Object.keys(code).length || this.config.worker.beat) {
-      for (const [name, entry] of Object.entries(code)) await this.upsert(name, entry, 'code');
+    if (!this.beat.store && !this.config.worker.beat) {
+      // An app that only sends (an API on RabbitMQ + rpc://) may import task modules with @Periodic:
+      // it must still boot. The processes that run a scheduler need the store and fail without it.
+      if (Object.keys(code).length) this.logger.warn(`${Object.keys(code).length} periodic entries declared in code are not stored by this app: it has no beat store (set beat.store); the schedulers' apps store them.`);
+      return;
     }
+    for (const [name, entry] of Object.entries(code)) await this.upsert(name, entry, 'code');
     if (this.config.worker.beat) await this.startScheduler();
   }
 
