@@ -139,12 +139,34 @@ describe.each(targets)('Periodic tasks on $name', (target) => {
     expect((await beat().get(PERIODIC))!.nextRunAt).toBeInstanceOf(Date);
   });
 
+  it('a leader that shuts down hands over: the other scheduler leads with a higher token and slots go on, once each', async () => {
+    const before = (await b!.app.get(BeatService).leader())!;
+    const leaderIsA = a!.app.get(BeatService).scheduler!.isLeader();
+    const leaving = leaderIsA ? a! : b!;
+    const staying = leaderIsA ? b! : a!;
+    await leaving.close();
+    if (leaderIsA) a = undefined;
+    else b = undefined;
+    const after = await waitFor(async () => {
+      const l = await staying.app.get(BeatService).leader();
+      return l && l.node !== before.node ? l : null;
+    }, 'the other scheduler to lead');
+    expect(after.node).toBe(staying.app.get(BeatService).scheduler!.node);
+    expect(after.token).toBeGreaterThan(before.token);
+    const runs = periodicRuns.length;
+    await waitFor(() => periodicRuns.length >= runs + 2, 'two more periodic runs under the new leader');
+    expect(new Set(periodicRuns).size).toBe(periodicRuns.length);
+    // Keep `a` as the app the later tests use.
+    a = staying;
+    b = undefined;
+  });
+
   it('BeatService: an entry added at run time runs; pause stops it, resume restarts it, remove deletes it', async () => {
     const tag = uniqueName('rt');
     await beat().add('runtime-entry', { task: 'beat_e2e.runtime', args: [tag], schedule: { every: 1 } });
     await waitFor(() => runtimeRuns.some((r) => r.tag === tag), 'the runtime entry to run');
     expect(await beat().pause('runtime-entry')).toBe(true);
-    const paused = (await b!.app.get(BeatService).get('runtime-entry'))!;
+    const paused = (await a!.app.get(BeatService).get('runtime-entry'))!;
     expect(paused).toMatchObject({ paused: true, nextRunAt: null });
     const before = paused.runs;
     expect(await beat().resume('runtime-entry')).toBe(true);
