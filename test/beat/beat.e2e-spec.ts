@@ -5,7 +5,7 @@ import { slotTaskId } from 'nestjs-celery/internal/beat/slot-id';
 import { RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { suiteRedisUrl } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
-import { TestVhost, createTestVhost } from '../amqp/support/rabbitmq';
+import { TestVhost, createTestVhost } from '../support/rabbitmq';
 
 const PERIODIC = 'beat_e2e.periodic';
 /** Task ids each task ran with, in order: a duplicate send would show as an id twice. */

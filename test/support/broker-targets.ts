@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { TaskQueueModuleOptions } from 'nestjs-celery';
-import { createTestVhost, TestVhost } from '../amqp/support/rabbitmq';
+import { createTestVhost, TestVhost } from './rabbitmq';
 import { uniqueName } from './wait';
 import { suiteRedisUrl } from './test-env';
 

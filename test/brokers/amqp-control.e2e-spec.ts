@@ -1,4 +1,0 @@
-import { controlSuite } from '../suites/control.suite';
-import { amqpTarget } from '../support/broker-targets';
-
-controlSuite(amqpTarget('ctl', 'redis'));

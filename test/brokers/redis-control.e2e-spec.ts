@@ -1,4 +1,0 @@
-import { controlSuite } from '../suites/control.suite';
-import { redisTarget } from '../support/broker-targets';
-
-controlSuite(redisTarget('ctl'));

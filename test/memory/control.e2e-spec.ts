@@ -1,4 +1,0 @@
-import { controlSuite } from '../suites/control.suite';
-import { memoryTarget } from '../support/broker-targets';
-
-controlSuite(memoryTarget('ctl'));
