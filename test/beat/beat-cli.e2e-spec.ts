@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { buildProgram } from 'nestjs-celery/internal/cli/taskq.program';
-import { inspector, queueKeys } from '../support/interop';
+import { inspector, queueKeys } from '../support/redis-test.helpers';
 import { suiteDb, suiteRedisUrl } from '../support/test-env';
 import { uniqueName } from '../support/wait';
 

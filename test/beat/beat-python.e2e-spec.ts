@@ -8,7 +8,7 @@ import { CurrentTask, SharedTask, TaskContext } from 'nestjs-celery';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { PYTHON, PythonWorker, startPythonWorker } from '../support/python-celery';
 import { OutputWatcher } from '../support/output-watcher';
-import { deletePrefix, deleteResults, inspector, queueKeys, removeBindingsMentioning } from '../support/interop';
+import { deletePrefix, deleteResults, inspector, queueKeys, removeBindingsMentioning } from '../support/redis-test.helpers';
 import { suiteDb, suiteRedisUrl } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
 

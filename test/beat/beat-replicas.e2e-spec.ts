@@ -4,7 +4,7 @@ import { RedisBeatStore } from 'nestjs-celery/internal/beat/redis-beat.store';
 import { slotTaskId } from 'nestjs-celery/internal/beat/slot-id';
 import { messageOf, parseEnvelope } from 'nestjs-celery/internal/brokers/kombu/kombu-envelope';
 import { WorkerProcess, startWorkerProcess } from '../support/worker-process';
-import { deletePrefix, inspector, queueKeys, removeBindingsMentioning } from '../support/interop';
+import { deletePrefix, inspector, queueKeys, removeBindingsMentioning } from '../support/redis-test.helpers';
 import { suiteDb, suiteRedisUrl } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
 

@@ -1,7 +1,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import Redis from 'ioredis';
 import { uniqueName, waitFor } from '../support/wait';
-import { ROOT, deleteResults, inspector, isAlive, queueKeys, redisUrl, removeBindingsMentioning } from '../support/interop';
+import { ROOT, isAlive } from '../support/node-process';
+import { deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning } from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /** Every descendant pid of a process (from `ps`), children first. */

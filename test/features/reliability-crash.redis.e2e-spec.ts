@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import Redis from 'ioredis';
 import { RunningClient, startClient } from '../support/nest-apps';
 import { uniqueName, waitFor } from '../support/wait';
-import { NodeChild, deletePrefix, inspector, queueKeys, redisUrl, startNode } from '../support/interop';
+import { NodeChild, startNode } from '../support/node-process';
+import { deletePrefix, inspector, queueKeys, redisUrl } from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /**

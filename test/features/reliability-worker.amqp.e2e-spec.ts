@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { SharedTask } from 'nestjs-celery';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
-import { deleteResults, inspector, redisUrl } from '../support/interop';
+import { deleteResults, inspector, redisUrl } from '../support/redis-test.helpers';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from '../support/rabbitmq';
 import { suiteDb } from '../support/test-env';

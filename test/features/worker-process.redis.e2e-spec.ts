@@ -4,8 +4,8 @@ import { startWorkerProcess, WorkerProcess } from '../support/worker-process';
 import { uniqueName, waitFor } from '../support/wait';
 import { suiteRedisUrl } from '../support/test-env';
 
-/** Redis DB 13 (shared with the parametrized broker suites, which run one at a time). */
-const URL = suiteRedisUrl('brokerTargets');
+/** Its own Redis DB (test-env.ts `workerProcess`). */
+const URL = suiteRedisUrl('workerProcess');
 
 describe('the worker process (apps/worker) on Redis', () => {
   const queue = uniqueName('proc');

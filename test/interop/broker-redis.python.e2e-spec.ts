@@ -9,7 +9,7 @@ import { ResultMeta } from 'nestjs-celery/internal/protocol/result-meta';
 import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { runPythonJson, startPythonWorker, PythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
-import { startChild } from '../support/child';
+import { startNode } from '../support/node-process';
 import { BROKER_DB, DeliveryLog, RESULT_DB, inspector, redisOptions, redisUrl, taskMessage } from '../support/redis-test.helpers';
 
 const VECTOR = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-task-envelope.json'), 'utf8')) as { envelope: Record<string, unknown> };
@@ -149,7 +149,7 @@ describe('Redis transport with Python Celery', () => {
     const id = String(msg.headers.id);
     taskIds.push(id);
     await broker.publish(queue, msg);
-    const child = startChild(join(__dirname, '..', 'support', 'hold-consumer.ts'), [BROKER, queue, '1']);
+    const child = startNode(join(__dirname, '..', 'support', 'hold-consumer.ts'), [BROKER, queue, '1']);
     await child.waitForOutput(new RegExp(`HELD ${id}`));
     await child.kill('SIGKILL');
     expect(await r.llen(queue)).toBe(0);

@@ -5,7 +5,8 @@ import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningWorker, startWorker } from '../support/nest-apps';
 import { PYTHON } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
-import { NodeRun, ROOT, deleteResults, inspector, queueKeys, redisUrl, runNode } from '../support/interop';
+import { NodeRun, ROOT, runNode } from '../support/node-process';
+import { deleteResults, inspector, queueKeys, redisUrl } from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /**

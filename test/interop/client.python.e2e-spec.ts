@@ -3,7 +3,7 @@ import { TaskFailedError, TaskState } from 'nestjs-celery';
 import { RunningClient, startClient } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
-import { deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, unackedFor, waiting } from '../support/interop';
+import { deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, unackedFor, waiting } from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /**

@@ -3,7 +3,8 @@ import Redis from 'ioredis';
 import { RunningClient, startClient } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
-import { NodeChild, ROOT, deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, startNode, unackedFor, waiting } from '../support/interop';
+import { NodeChild, ROOT, startNode } from '../support/node-process';
+import { deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, unackedFor, waiting } from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /**

@@ -7,8 +7,8 @@ import { CurrentTask, SharedTask, TaskContext, TaskFailedError } from 'nestjs-ce
 import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
-import { PYTHON, PythonWorker, runPythonJson, startPythonWorker } from '../support/python-celery';
-import { deleteResults, inspector, py, redisUrl } from '../support/interop';
+import { PYTHON, PythonWorker, runPythonJson, startPythonWorker, py } from '../support/python-celery';
+import { deleteResults, inspector, redisUrl } from '../support/redis-test.helpers';
 import { uniqueName, waitFor } from '../support/wait';
 import { TestVhost, createTestVhost } from '../support/rabbitmq';
 import { newBroker } from '../support/amqp-fixtures';

@@ -1,9 +1,9 @@
 import Redis from 'ioredis';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningWorker, startWorker } from '../support/nest-apps';
-import { runPythonJson } from '../support/python-celery';
+import { runPythonJson, py } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
-import { deleteResults, inspector, py, queueKeys, redisUrl, unackedFor, waiting } from '../support/interop';
+import { deleteResults, inspector, queueKeys, redisUrl, unackedFor, waiting } from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /**

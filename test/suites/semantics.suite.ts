@@ -153,6 +153,7 @@ describe(`task execution semantics (${target.name})`, () => {
   beforeAll(async () => {
     // One file runs this suite once per target: start each run with an empty log.
     for (const k of Object.keys(log)) delete log[k];
+    globalStarts.length = 0;
     await target.setup();
     worker = await startWorker(target.options({ worker: { concurrency: 4, hostname: 'sem@test' } }), { providers: [Helper, SemanticsTasks, Listener] });
     producer = await startClient(target.options());

@@ -3,6 +3,7 @@ import { TaskQueueModuleOptions } from 'nestjs-celery';
 import { createTestVhost, TestVhost } from './rabbitmq';
 import { uniqueName } from './wait';
 import { suiteRedisUrl } from './test-env';
+import { deletePrefix } from './redis-test.helpers';
 
 /**
  * A broker (and result backend) a behaviour suite runs against, so that one suite proves the same
@@ -29,7 +30,7 @@ export function memoryTarget(tag: string): BrokerTarget {
   return { name: 'memory', defaultQueue, options: (extra) => merge({ brokerUrl: url, defaultQueue }, extra), setup: async () => undefined, teardown: async () => undefined };
 }
 
-/** Redis DB 13 belongs to these parametrized suites (they run one at a time). */
+/** The DB of these parametrized suites (test-env.ts `brokerTargets`); they run one at a time. */
 const REDIS_URL = suiteRedisUrl('brokerTargets');
 
 export function redisTarget(tag: string): BrokerTarget {
@@ -41,18 +42,13 @@ export function redisTarget(tag: string): BrokerTarget {
     setup: async () => undefined,
     teardown: async () => {
       const redis = new Redis(REDIS_URL);
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'COUNT', 1000);
-        cursor = next;
-        if (keys.length) await redis.del(...keys);
-      } while (cursor !== '0');
+      await deletePrefix(redis, ''); // the whole DB: these suites own it
       await redis.quit();
     },
   };
 }
 
-/** RabbitMQ in a vhost of its own, with results in Redis DB 13 (chords need Redis) or over rpc://. */
+/** RabbitMQ in a vhost of its own, with results in the targets' Redis DB (chords need Redis) or over rpc://. */
 export function amqpTarget(tag: string, results: 'redis' | 'rpc' = 'redis'): BrokerTarget {
   const defaultQueue = uniqueName(`${tag}-q`);
   let vhost: TestVhost | null = null;

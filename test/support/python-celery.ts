@@ -1,35 +1,20 @@
 import { spawn, ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { OutputWatcher } from './output-watcher';
+import { ProcessRun, runProcess } from './run-process';
 
 /** Debian's interpreter, where Celery 5.2.6 lives (the `python3` on PATH is another one). */
 export const PYTHON = '/usr/bin/python3';
 const APP_DIR = join(__dirname, '..', 'python');
 
-export interface PythonRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type PythonRun = ProcessRun;
 
 /**
  * Runs a Python snippet with `celery_app` importable (as `from celery_app import app`).
  * Env: TQ_BROKER, TQ_BACKEND, … Fails after `timeoutMs`.
  */
 export function runPython(code: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<PythonRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-c', code], { cwd: APP_DIR, env: { ...process.env, PYTHONPATH: APP_DIR, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`Python snippet timed out after ${timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (c) => { clearTimeout(timer); resolve({ code: c, stdout, stderr }); });
-  });
+  return runProcess(PYTHON, ['-c', code], { cwd: APP_DIR, env: { ...process.env, PYTHONPATH: APP_DIR, ...env }, timeoutMs, label: 'Python snippet' });
 }
 
 /** Runs a snippet that must print one JSON line last; returns it parsed. Throws with the output otherwise. */
@@ -91,3 +76,6 @@ export async function startPythonWorker(opts: {
     kill: async () => { if (child.exitCode === null) child.kill('SIGKILL'); await exited; },
   };
 }
+
+/** A Python string literal (JSON strings are valid Python literals for the characters we use). */
+export const py = (s: string): string => JSON.stringify(s);

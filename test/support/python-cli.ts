@@ -2,25 +2,14 @@ import { spawn, ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { OutputWatcher } from './output-watcher';
 import { PYTHON, PythonRun } from './python-celery';
+import { runProcess } from './run-process';
 
 const APP_DIR = join(__dirname, '..', 'python');
 const pyEnv = (env: Record<string, string>) => ({ ...process.env, PYTHONPATH: APP_DIR, ...env });
 
 /** Runs `python3 -m celery -A <app> <args…>` to the end (inspect, status, control). */
 export function celeryCli(args: string[], env: Record<string, string>, app = 'celery_app', timeoutMs = 30_000): Promise<PythonRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PYTHON, ['-m', 'celery', '-A', app, ...args], { cwd: APP_DIR, env: pyEnv(env) });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`celery ${args.join(' ')} timed out after ${timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, timeoutMs);
-    child.on('error', (err) => { clearTimeout(timer); reject(err); });
-    child.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
+  return runProcess(PYTHON, ['-m', 'celery', '-A', app, ...args], { cwd: APP_DIR, env: pyEnv(env), timeoutMs, label: `celery ${args.join(' ')}` });
 }
 
 /** A long-running celery command (worker, `events --dump`) whose output we watch. */

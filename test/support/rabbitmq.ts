@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { uniqueName } from './wait';
+import { VHOST_PREFIX } from './test-env';
 
 const run = promisify(execFile);
 
@@ -23,7 +24,7 @@ export interface TestVhost {
 }
 
 export async function createTestVhost(prefix: string): Promise<TestVhost> {
-  const name = uniqueName(prefix);
+  const name = uniqueName(`${VHOST_PREFIX}-${prefix}`);
   await rabbitmqctl('add_vhost', name);
   await rabbitmqctl('set_permissions', '-p', name, 'guest', '.*', '.*', '.*');
   return {

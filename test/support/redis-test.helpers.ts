@@ -24,11 +24,11 @@ export function taskMessage(name: string, args: unknown[], options: { priority?:
   return buildTaskMessage(name, args, {}, options, { replyTo: 'test-reply-to', origin: ORIGIN });
 }
 
-/** Deletes every key of a prefix (never FLUSHDB: other suites share the server). */
+/** Deletes every key of a prefix (never FLUSHDB: other suites share the server); `''` empties the DB. */
 export async function deletePrefix(r: Redis, prefix: string): Promise<void> {
   let cursor = '0';
   do {
-    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 500);
+    const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix.replace(/[*?[\]\\]/g, '\\$&')}*`, 'COUNT', 1000);
     if (keys.length) await r.del(...keys);
     cursor = next;
   } while (cursor !== '0');
@@ -51,5 +51,47 @@ export class DeliveryLog {
   };
   ids(): string[] {
     return this.all.map((d) => String(d.message.headers.id));
+  }
+}
+
+/** kombu's separator between a queue name and its priority step. */
+const SEP = '\x06\x16';
+
+/** Every Redis key a queue can own: its four priority lists, its binding set and its dead-letter list. */
+export function queueKeys(queue: string, prefix = ''): string[] {
+  return [
+    `${prefix}${queue}`,
+    `${prefix}${queue}${SEP}3`,
+    `${prefix}${queue}${SEP}6`,
+    `${prefix}${queue}${SEP}9`,
+    `${prefix}_kombu.binding.${queue}`,
+    `${prefix}${queue}.dead-letter`,
+  ];
+}
+
+/** How many messages wait in a queue's four priority lists. */
+export async function waiting(r: Redis, queue: string, prefix = ''): Promise<number> {
+  const lens = await Promise.all(queueKeys(queue, prefix).slice(0, 4).map((k) => r.llen(k)));
+  return lens.reduce((a, b) => a + b, 0);
+}
+
+/** Entries of the `unacked` hash whose routing key or envelope mentions `needle` (e.g. a queue name). */
+export async function unackedFor(r: Redis, needle: string, prefix = ''): Promise<string[]> {
+  const all = await r.hgetall(`${prefix}unacked`);
+  return Object.entries(all)
+    .filter(([, v]) => v.includes(needle))
+    .map(([tag]) => tag);
+}
+
+/** Deletes `celery-task-meta-<id>` of each id. */
+export async function deleteResults(r: Redis, ids: Iterable<string>, prefix = ''): Promise<void> {
+  const keys = [...ids].map((id) => `${prefix}celery-task-meta-${id}`);
+  for (let i = 0; i < keys.length; i += 500) await r.del(...keys.slice(i, i + 500));
+}
+
+/** Removes members of kombu binding sets that name one of our queues or hostnames (a killed Python worker leaves its pidbox binding). */
+export async function removeBindingsMentioning(r: Redis, needles: string[]): Promise<void> {
+  for (const key of await r.keys('_kombu.binding.*')) {
+    for (const m of await r.smembers(key)) if (needles.some((n) => m.includes(n))) await r.srem(key, m);
   }
 }

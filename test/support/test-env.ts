@@ -19,31 +19,39 @@ export const VHOST_PREFIX = process.env.TASKQUEUE_TEST_VHOST_PREFIX ?? 'tq';
  * Keep numbers below 16: a default Redis server has 16 DBs.
  */
 export const SUITE_DB = {
-  /** test/redis: broker keys shared with Python workers. */
+  /** Broker keys shared with Python workers: test/interop/broker-redis.python. */
   redisBroker: 1,
-  /** test/redis: Node-only broker suites, each with its own key prefix. */
+  /** Node-only broker suites, each test under its own key prefix: test/features/consume.redis. */
   redisNodeBroker: 2,
-  /** test/redis: result keys. */
+  /** Result keys: test/features/result-backend.redis, test/interop/broker-redis.python, and the results of faults.redis. */
   redisResults: 3,
-  /** test/redis: results of the suites driven by Python's control tools and task suites. */
+  /** Results of the suites driven by Python's control tools and task suites: test/interop/control.python, semantics.python. */
   redisPythonResults: 5,
-  /** test/redis: broker shared with Python's control tools and task suites. */
+  /** Broker shared with Python's control tools and task suites: test/interop/control.python, semantics.python. */
   redisPythonBroker: 6,
-  /** test/redis delayed and exchange suites. */
+  /** Node-only, each test under its own key prefix: test/features/delayed.redis and exchanges.redis. */
   redisDelayed: 4,
-  /** test/interop: Python-to-Nest calls and the taskq CLI. */
+  /** Python-to-Nest calls and the taskq CLI: test/interop/worker.python and cli.python. */
   interopPythonToNest: 7,
-  /** test/interop: Nest-to-Python calls and separate queues. */
+  /** Nest-to-Python calls and separate queues: test/interop/client.python and queues.python. */
   interopNestToPython: 8,
-  /** test/interop: the demo and crash safety. */
+  /** The demo and crash safety: test/features/demo.redis and reliability-crash.redis. */
   interopWorkerProcess: 9,
-  /** test/amqp: Redis results of the RabbitMQ worker suites. */
+  /** Redis results of the RabbitMQ worker suites: test/features/reliability-worker.amqp, test/interop/worker-amqp.python. */
   amqpResults: 10,
-  /** test/canvas on Redis. */
+  /** Canvas across Python and Node workers: test/interop/canvas.python. */
   redisCanvas: 11,
-  /** The parametrized feature suites (test/suites via broker-targets) and the worker process suite. */
+  /**
+   * The worker process (apps/worker): test/features/worker-process.redis. Shares DB 9 with the demo and
+   * crash safety (every other number is taken); each deletes only the keys of its own queue or prefix.
+   */
+  workerProcess: 9,
+  /**
+   * The feature runners over every broker target (test/features/{semantics,control,canvas} via
+   * test/support/broker-targets.ts). Their teardown empties this whole DB, so it is theirs alone.
+   */
   brokerTargets: 13,
-  /** test/package: the packed tarball installed in throwaway apps (worker, api and taskq processes). */
+  /** The packed tarball installed in throwaway apps (worker, api and taskq processes): test/package/install. */
   packageInstall: 12,
   /** test/beat: periodic tasks on Redis (every key under a unique prefix) and with Python Celery. */
   beat: 15,
