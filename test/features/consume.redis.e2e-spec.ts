@@ -4,6 +4,7 @@ import { Consumer, deadLetterQueueOf } from 'nestjs-celery/internal/brokers/brok
 import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { messageOf, parseEnvelope } from 'nestjs-celery/internal/brokers/kombu/kombu-envelope';
 import { uniqueName, waitFor } from '../support/wait';
+import { CommandLog } from '../support/redis-monitor';
 import { DeliveryLog, NODE_DB, deletePrefix, inspector, redisOptions, redisUrl, taskMessage } from '../support/redis-test.helpers';
 
 /** Node-only consumption on DB 2, each test under its own key prefix (so its unacked hash is its own). */
@@ -83,13 +84,28 @@ describe('Redis broker: consuming', () => {
   });
 
   it('wakes a blocked consumer as soon as a message is published', async () => {
+    // A block timeout far beyond the wait for the delivery below: only the wake-up can bring it in time.
+    await broker.close();
+    broker = make({ blockTimeout: 3600 });
+    const commands = await CommandLog.start(NODE_DB);
     const log = new DeliveryLog();
     consumer = await broker.consume({ queues: [queue], prefetch: 4 }, log.handler);
+    await waitFor(() => commands.named('blmove', `${prefix}${queue}`).length === 1, 'the consumer to block on its queue');
     const other = make();
-    const t0 = Date.now();
     await other.publish(queue, taskMessage('t.w', [1]));
     await waitFor(() => log.all.length === 1, 'the delivery');
-    expect(Date.now() - t0).toBeLessThan(500);
+    await waitFor(() => commands.reserves(prefix).length === 2, 'the reserve after the wake-up');
+    await commands.stop();
+    // In order: an empty reserve, the blocking wait, the push, then the reserve that took it; the
+    // wait was never repeated (it did not time out and poll again).
+    const [emptyReserve, takingReserve] = commands.reserves(prefix);
+    const wait = commands.indexOf((c) => c.args[0] === 'blmove' && c.args[1] === `${prefix}${queue}`);
+    const push = commands.indexOf((c) => c.args[0] === 'lpush' && c.args[1] === `${prefix}${queue}`);
+    expect(emptyReserve.index).toBeLessThan(wait);
+    expect(wait).toBeLessThan(push);
+    expect(push).toBeLessThan(takingReserve.index);
+    expect(commands.all.slice(wait + 1, takingReserve.index).filter((c) => c.args[0] === 'blmove')).toEqual([]);
+    expect(log.all.length).toBe(1);
     await log.all[0].ack();
     await other.close();
   });

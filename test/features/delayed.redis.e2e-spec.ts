@@ -5,6 +5,7 @@ import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { uniqueName, waitFor } from '../support/wait';
 import { DeliveryLog, deletePrefix, inspector, redisOptions, redisUrl, taskMessage } from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
+import { CommandLog } from '../support/redis-monitor';
 
 /** DB 4: Node-only, each test under its own key prefix, so `unacked` and the delayed sets are its own. */
 const DB = suiteDb('redisDelayed');
@@ -80,8 +81,10 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
 
   it('runs a message once when it falls due, and wakes an idle consumer within the block timeout', async () => {
     const broker = make();
+    const commands = await CommandLog.start(DB);
     const log = new DeliveryLog();
-    await consume(broker, log);
+    let deliveredAt = 0;
+    consumers.push(await broker.consume({ queues: [queue], prefetch: 4 }, (d) => { deliveredAt ||= Date.now(); log.handler(d); }));
     // Let the consumer reach its idle blocking wait before the publish.
     await waitFor(async () => (await r.exists(`${prefix}_kombu.binding.${queue}`)) === 1, 'the consumer to declare its queue');
     const msg = taskMessage('t.soon', [3]);
@@ -94,7 +97,12 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
     await waitFor(() => log.all.length === 1, 'the due message', 5000);
     const lateness = Date.now() - due;
     expect(lateness).toBeGreaterThanOrEqual(0);
-    expect(lateness).toBeLessThan(1500); // blockTimeout 1 s + scheduling slack on a busy machine
+    // Within the block timeout, counted in events rather than milliseconds: the idle consumer never
+    // blocked longer than blockTimeout (1 s), and its first reserve after the due time took the message.
+    await waitFor(() => commands.reserves(prefix).some((c) => c.nowMs >= due), 'the reserve after the due time');
+    await commands.stop();
+    expect(commands.named('blmove', prefix).map((c) => Number(c.args[5]) <= 1)).not.toContain(false);
+    expect(commands.reserves(prefix).filter((c) => c.nowMs >= due && c.nowMs <= deliveredAt)).toHaveLength(1);
     expect(parseTaskMessage(log.all[0].message).args).toEqual([3]);
     expect(await broker.delayedLength(queue)).toBe(0);
     await log.all[0].ack();
@@ -109,16 +117,26 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
 
   it('sleeps no longer than the next due time when it is sooner than the block timeout', async () => {
     const broker = make({ blockTimeout: 5 });
+    const commands = await CommandLog.start(DB);
     const log = new DeliveryLog();
-    const due = Date.now() + 600;
+    const due = Date.now() + 2000;
     const msg = taskMessage('t.timed', []);
     const publisher = make();
     await publisher.publish(queue, msg, { deliverAt: new Date(due) });
     await publisher.close();
     await consume(broker, log);
     await waitFor(() => log.all.length === 1, 'the due message', 5000);
-    // Without the due-time bound the consumer would sleep its whole 5 s block timeout.
-    expect(Date.now() - due).toBeLessThan(1000);
+    await waitFor(() => commands.reserves(prefix).length >= 2, 'the second reserve');
+    await commands.stop();
+    // One wait between an empty reserve and the one that took the message, bounded by the due time.
+    // Without that bound the consumer would block its whole 5 s block timeout.
+    const [empty, taking] = commands.reserves(prefix);
+    const waits = commands.all.slice(empty.index, taking.index).filter((c) => c.args[0] === 'blmove');
+    expect(waits).toHaveLength(1);
+    expect(Number(waits[0].args[5])).toBeLessThan(5);
+    expect(Number(waits[0].args[5])).toBeLessThanOrEqual((due - empty.nowMs + 1) / 1000);
+    expect(empty.nowMs).toBeLessThan(due);
+    expect(taking.nowMs).toBeGreaterThanOrEqual(due);
   });
 
   it('a due message goes into its priority bucket, and a message due already is pushed at once', async () => {

@@ -1,0 +1,65 @@
+import Redis from 'ioredis';
+import { REDIS_HOST, REDIS_PORT } from './test-env';
+
+/** One command as Redis's MONITOR reported it. */
+export interface MonitoredCommand {
+  /** Lower-case command name, then its arguments. */
+  args: string[];
+  /** Client address (`ip:port`), or `lua` for a command run inside a script. */
+  source: string;
+}
+
+/** A consumer's reserve call (reserve.script.ts): the script run with its `_taskq.reserve.<id>` receipt key. */
+export interface ReserveCall {
+  /** ARGV[6]: the consumer's clock (ms) when it called; due delayed messages are those scored at or below it. */
+  nowMs: number;
+  /** Position in the command log. */
+  index: number;
+}
+
+/**
+ * The commands the test Redis server runs, in order (MONITOR), for one DB. Lets a test check what a
+ * client did and in which order (a blocking wait and its timeout, a consumer's reserve calls) instead
+ * of how long it took, which a busy machine can stretch.
+ */
+export class CommandLog {
+  readonly all: MonitoredCommand[] = [];
+
+  private constructor(private readonly conns: Redis[]) {}
+
+  static async start(db: number): Promise<CommandLog> {
+    const base = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true });
+    const monitor = await base.monitor();
+    const log = new CommandLog([base, monitor]);
+    monitor.on('monitor', (_time: string, args: string[], source: string, database: string) => {
+      if (Number(database) === db) log.all.push({ args: [String(args[0]).toLowerCase(), ...args.slice(1).map(String)], source });
+    });
+    return log;
+  }
+
+  /** Commands named `name` whose first key starts with `keyPrefix`. */
+  named(name: string, keyPrefix = ''): MonitoredCommand[] {
+    return this.all.filter((c) => c.args[0] === name && (c.args[1] ?? '').startsWith(keyPrefix));
+  }
+
+  /** Index in the log of the first command matching `match`, or -1. */
+  indexOf(match: (c: MonitoredCommand) => boolean): number {
+    return this.all.findIndex(match);
+  }
+
+  /** The reserve calls of the consumers whose keys start with `keyPrefix`, in order. */
+  reserves(keyPrefix: string): ReserveCall[] {
+    const out: ReserveCall[] = [];
+    this.all.forEach((c, index) => {
+      if (c.args[0] !== 'evalsha' && c.args[0] !== 'eval') return;
+      const numKeys = Number(c.args[2]);
+      if (!(c.args[5] ?? '').startsWith(`${keyPrefix}_taskq.reserve.`)) return;
+      out.push({ nowMs: Number(c.args[3 + numKeys + 5]), index });
+    });
+    return out;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.conns) c.disconnect();
+  }
+}
