@@ -12,7 +12,7 @@ describe('AMQP dead letters and unreadable deliveries', () => {
   let broker: AmqpBroker;
 
   beforeAll(async () => {
-    vh = await createTestVhost('tq-dead');
+    vh = await createTestVhost('dead');
     broker = newBroker(vh.url);
   });
   afterAll(async () => {

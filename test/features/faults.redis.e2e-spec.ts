@@ -53,6 +53,9 @@ describe('Redis transport: broker faults', () => {
     await waitFor(() => seen.all.length === 1, 'the first delivery');
 
     await server.kill();
+    // A publish that starts during the outage completes once Redis is back within its bound (30 s).
+    let patientSettled = false;
+    const pending = patient.publish(queue, taskMessage('t.f', ['after'])).finally(() => (patientSettled = true));
     const t0 = Date.now();
     const err = await consumerBroker.publish(queue, taskMessage('t.f', ['lost'])).catch((e: Error) => e);
     const waited = Date.now() - t0;
@@ -60,10 +63,8 @@ describe('Redis transport: broker faults', () => {
     expect((err as Error).message).toMatch(new RegExp(`queue "${queue}".*unreachable for 1500 ms \\(publishTimeout\\)`));
     expect((err as Error).message).not.toMatch(/:\/\/[^@]*:[^*@]+@/);
     expect(waited).toBeGreaterThanOrEqual(1400);
-    expect(waited).toBeLessThan(4000);
-
-    // A publish that starts during the outage completes once Redis is back within its bound.
-    const pending = patient.publish(queue, taskMessage('t.f', ['after']));
+    // Given up on its own bound: the patient publish, sent before it during the same outage, still waits.
+    expect(patientSettled).toBe(false);
     // Let the clients retry a few times, so that "once per outage" is really tested.
     await waitFor(() => messages(warn, /unreachable/).length >= 2, 'both brokers to notice');
     await server.start();

@@ -39,7 +39,7 @@ describe('AMQP: the worker loses its connections twice during 1200 tasks', () =>
   const ids: string[] = [];
 
   beforeAll(async () => {
-    vh = await createTestVhost('tq-worker-loss');
+    vh = await createTestVhost('worker-loss');
     r = inspector(REDIS_DB);
     const options = { brokerUrl: vh.url, resultBackend: redisUrl(REDIS_DB), publishTimeout: 30_000, amqp: { reconnectDelay: 50, reconnectMaxDelay: 500 } };
     worker = await startWorker({ ...options, worker: { queues: [queue], concurrency: 8, hostname: `${uniqueName('loss')}@test` } }, { imports: [TasksModule], providers: [LossTasks] });

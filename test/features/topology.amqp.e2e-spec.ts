@@ -14,7 +14,7 @@ describe('AMQP topology (Celery 5.2 compatible)', () => {
   };
 
   beforeAll(async () => {
-    vh = await createTestVhost('tq-topology');
+    vh = await createTestVhost('topology');
   });
   afterEach(async () => {
     await Promise.all(brokers.splice(0).map((b) => b.close()));

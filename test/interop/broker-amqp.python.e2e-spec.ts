@@ -23,7 +23,7 @@ describe('AMQP interop with Python Celery 5.2.6 (py-amqp 5.1.1)', () => {
   let rpc: RpcResultBackend;
 
   beforeAll(async () => {
-    vh = await createTestVhost('tq-interop');
+    vh = await createTestVhost('interop');
     broker = newBroker(vh.url);
     rpc = newRpcBackend(vh.url);
   });

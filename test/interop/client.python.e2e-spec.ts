@@ -106,5 +106,12 @@ describe('Redis: Nest client -> Python Celery worker', () => {
 
   it('leaves nothing waiting or unacked on the queue', async () => {
     await waitFor(async () => (await waiting(r, queue)) === 0 && (await unackedFor(r, queue)).length === 0, 'the queue and unacked to be empty', 20_000);
+    expect(await waiting(r, queue)).toBe(0);
+    expect(await unackedFor(r, queue)).toEqual([]);
+    // Every task sent above arrived and ran: Python stored a result for each.
+    expect(ids.length).toBeGreaterThan(0);
+    const missing = [];
+    for (const id of ids) if (!(await r.exists(`celery-task-meta-${id}`))) missing.push(id);
+    expect(missing).toEqual([]);
   });
 });

@@ -59,7 +59,7 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
   const hostRedis = `${uniqueName('nest-redis')}@test`;
 
   beforeAll(async () => {
-    vh = await createTestVhost('tq-worker-interop');
+    vh = await createTestVhost('worker-interop');
     r = inspector(REDIS_DB);
     probe = newBroker(vh.url, { publishTimeout: 20_000 });
     const worker = { concurrency: 4, sendTaskEvents: true };
