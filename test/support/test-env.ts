@@ -53,9 +53,9 @@ export const SUITE_DB = {
   brokerTargets: 13,
   /** The packed tarball installed in throwaway apps (worker, api and taskq processes): test/package/install. */
   packageInstall: 12,
-  /** test/beat: periodic tasks on Redis (every key under a unique prefix) and with Python Celery. */
+  /** Periodic tasks on Redis (every key under a unique prefix) and with Python Celery: test/features/beat, beat-cli.redis, test/interop/beat.python. */
   beat: 15,
-  /** test/beat: the replica suite (three worker processes with beat on). */
+  /** The replica suite (three worker processes with beat on): test/features/beat-replicas.redis. */
   beatReplicas: 14,
 } as const;
 
