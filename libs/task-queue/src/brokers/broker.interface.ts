@@ -49,6 +49,9 @@ export interface Broker {
    */
   reserveRateSlot?(key: string, intervalMs: number, maxHoldMs: number): Promise<number>;
 
+  /** Optional: consumers attached to the queue, as the broker counts them (AMQP: a passive declare's consumerCount). */
+  consumerCount?(queue: string): Promise<number>;
+
   /** Messages of the queue held in the broker until a later time (countdown, eta, retries). */
   delayedLength?(queue: string): Promise<number> | number;
 

@@ -159,6 +159,11 @@ export class AmqpBroker implements Broker {
     return this.onAdminChannel(async (ch) => (await ch.checkQueue(queue)).messageCount, 0);
   }
 
+  /** Consumers of the queue as RabbitMQ counts them (passive declare); 0 when the queue does not exist. */
+  async consumerCount(queue: string): Promise<number> {
+    return this.onAdminChannel(async (ch) => (await ch.checkQueue(queue)).consumerCount, 0);
+  }
+
   async readDeadLetters(queue: string, limit = 100): Promise<DeadLetter[]> {
     this.assertOpen();
     // A channel of its own: the messages it holds unacked go back however it ends.
