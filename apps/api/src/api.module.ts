@@ -1,9 +1,17 @@
 import { Module } from '@nestjs/common';
-import { TaskQueueModule, optionsFromEnv } from 'nestjs-celery';
+import { TaskQueueDashboardModule, TaskQueueModule, optionsFromEnv } from 'nestjs-celery';
 import { TasksController } from './tasks.controller';
 
 @Module({
-  imports: [TaskQueueModule.forRoot({ ...optionsFromEnv(), isGlobal: true })],
+  imports: [
+    TaskQueueModule.forRoot({ ...optionsFromEnv(), isGlobal: true }),
+    // The monitoring dashboard at /dashboard. DASHBOARD_BASIC_AUTH=user:pass[,user2:pass2] locks it; DASHBOARD_READ_ONLY=true hides actions.
+    TaskQueueDashboardModule.register({
+      path: 'dashboard',
+      basicAuth: process.env.DASHBOARD_BASIC_AUTH?.split(',').filter(Boolean),
+      readOnly: process.env.DASHBOARD_READ_ONLY === 'true',
+    }),
+  ],
   controllers: [TasksController],
 })
 export class ApiModule {}

@@ -7,6 +7,10 @@ import { ResultMeta } from '../protocol/result-meta';
 import { cliContext, ConnectionFlags } from './cli-context';
 import { scheduleCommand } from './schedule.command';
 import { beatCommand } from './beat.command';
+import { registerDashboardCommand } from './dashboard.command';
+import { registerEventsCommand } from './events.command';
+import { registerQueuesCommand } from './queues.command';
+import { registerStatusCommand } from './status.command';
 
 /**
  * `taskq`: Celery's `call`, `result` and `purge` for this library (and any Celery broker), plus
@@ -89,6 +93,11 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
 
   program.addCommand(scheduleCommand(program, out));
   program.addCommand(beatCommand(program, out));
+  registerDashboardCommand(program, out);
+  registerEventsCommand(program, out);
+  registerQueuesCommand(program, out);
+  registerStatusCommand(program, out);
+
   return program;
 }
 
