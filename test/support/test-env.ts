@@ -53,10 +53,18 @@ export const SUITE_DB = {
   brokerTargets: 13,
   /** The packed tarball installed in throwaway apps (worker, api and taskq processes): test/package/install. */
   packageInstall: 12,
+  /**
+   * The dashboard, its history and the monitoring CLI with our worker and a Python one: test/dashboard/dashboard,
+   * history. Shares 12 with packageInstall: unique queues, hostnames and history prefix; it sees the other
+   * file's workers and queues but asserts only on its own, and sends control commands to its own workers only.
+   */
+  dashboard: 12,
   /** Periodic tasks on Redis (every key under a unique prefix) and with Python Celery: test/features/beat, beat-cli.redis, test/interop/beat.python. */
   beat: 15,
   /** The replica suite (three worker processes with beat on): test/features/beat-replicas.redis. */
   beatReplicas: 14,
+  /** Dashboard auth, CSRF, read-only, actions, RabbitMQ with Redis results: test/dashboard/dashboard-{auth,actions,amqp}. Shares 14 with beatReplicas, as `dashboard` shares 12. */
+  dashboardAuth: 14,
 } as const;
 
 export type SuiteDbName = keyof typeof SUITE_DB;
