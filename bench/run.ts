@@ -55,7 +55,7 @@ const children = new Set<ChildProcess>();
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const round = (x: number, d = 1) => (Number.isFinite(x) ? +x.toFixed(d) : x);
 
-type Rec = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Rec = Record<string, any>;  
 
 // ---------------------------------------------------------------- child helpers
 /** Runs a command that prints one JSON line; returns that object (ok:false with the tail on failure). */
@@ -135,10 +135,21 @@ function spawnWorker(cfg: BenchConfig, onProgress: () => void, profileDir?: stri
   k.ready.catch(() => undefined);
   k.listening.catch(() => undefined);
   child.on('message', (m: Rec) => {
-    if (m.type === 'ready') (k.tReady = m.t), readyRes();
-    else if (m.type === 'listening') (k.tListening = m.t), (k.memListening = m.mem), listenRes();
+    if (m.type === 'ready') {
+      k.tReady = m.t;
+      readyRes();
+    } else if (m.type === 'listening') {
+      k.tListening = m.t;
+      k.memListening = m.mem;
+      listenRes();
+    }
     else if (m.type === 'stopped') k.memStopped = m.mem;
-    else if (m.type === 'progress') (k.count = m.count), (k.tFirst = m.tFirst), (k.tLast = m.tLast), onProgress();
+    else if (m.type === 'progress') {
+      k.count = m.count;
+      k.tFirst = m.tFirst;
+      k.tLast = m.tLast;
+      onProgress();
+    }
     else if (m.type === 'failed' || m.type === 'error') k.errors.push(String(m.err).slice(0, 500));
   });
   child.on('exit', (code) => {
@@ -421,7 +432,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 function get(o: Rec | undefined, path: string): number {
-  let v: any = o; // eslint-disable-line @typescript-eslint/no-explicit-any
+  let v: any = o;  
   for (const p of path.split('.')) v = v?.[p];
   return typeof v === 'number' ? v : NaN;
 }

@@ -2,7 +2,7 @@ import { Type } from '@nestjs/common';
 import { TaskDefinitionError } from '../errors';
 import { getSharedTaskMetadata, taskNameOf } from '../discovery/task-metadata.accessor';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 export type AnyFn = (...args: any[]) => any;
 
 /**

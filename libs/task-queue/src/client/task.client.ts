@@ -9,6 +9,8 @@ import { TaskControl } from '../control/task-control';
 import { Signature, SignatureOptions, chain, chord, group } from '../canvas/signature';
 import { CanvasPublisher, CanvasResult, ChordOptions } from '../canvas/canvas.publisher';
 import { GroupResult } from '../canvas/group-result';
+import { AsyncResult } from './async-result';
+import { MethodKeys, TaskArgs, TaskRef, TaskResult, taskRef } from './task-ref';
 
 /** Options of one call: Celery's apply_async options, plus callbacks. */
 export interface ApplyOptions extends SendOptions {
@@ -17,8 +19,6 @@ export interface ApplyOptions extends SendOptions {
   /** Sent with this task's id when it fails (Celery's `link_error`). */
   linkError?: Signature | Signature[];
 }
-import { AsyncResult } from './async-result';
-import { MethodKeys, TaskArgs, TaskRef, TaskResult, taskRef } from './task-ref';
 
 /** One call of `sendMany`. */
 export interface ManyCall {

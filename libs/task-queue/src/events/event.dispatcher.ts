@@ -2,14 +2,13 @@ import { loadavg } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { Broker } from '../brokers/broker.interface';
 import { EVENT_EXCHANGE, buildEventMessage, eventBody, eventRoutingKey, softwareFields } from '../protocol/event-message';
-import { argsRepr, kwargsRepr } from '../protocol/py-repr';
-import { repr } from '../protocol/py-repr';
+import { argsRepr, kwargsRepr, repr } from '../protocol/py-repr';
 import { exceptionInfo, tracebackOf } from '../protocol/result-meta';
 import { toCeleryIso } from '../protocol/iso-time';
 import { TaskEvent, TaskEventName, TaskEvents } from '../worker/task.events';
+import { LamportClock } from './lamport.clock';
 
 const TASK_EVENT_TYPES: TaskEventName[] = ['received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'];
-import { LamportClock } from './lamport.clock';
 
 /** Seconds between worker-heartbeat events; monitors consider a worker gone after twice this. */
 const HEARTBEAT_FREQ = 2.0;

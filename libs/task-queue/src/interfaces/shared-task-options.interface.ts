@@ -1,6 +1,6 @@
 import type { TaskContext } from '../worker/task-context';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
+ 
 /** An error class, for `autoretryFor` / `dontAutoretryFor`. */
 export type ErrorClass = abstract new (...args: any[]) => Error;
 

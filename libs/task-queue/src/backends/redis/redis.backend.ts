@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { ResolvedTaskQueueOptions, maskUrl } from '../../task-queue.options';
 import { ResultMeta, decodeResultMeta, encodeResultMeta } from '../../protocol/result-meta';
 import { RedisEndpoint, parseRedisUrl } from '../../brokers/redis/redis-url';
-import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from '../../brokers/redis/redis.connection';
+import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnect } from '../../brokers/redis/redis.connection';
 import { BrokerUnavailableError } from '../../errors';
 import { ChordPart, ResultBackend } from '../result-backend.interface';
 import { RedisChordStore } from './redis-chord.store';

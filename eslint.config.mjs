@@ -1,0 +1,95 @@
+// @ts-check
+// Lint: correctness rules plus the library's layering (docs/architecture.md "Rules the linter enforces").
+// Formatting is Prettier's job (`npm run format`), so no stylistic rules here.
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+import { importX, createNodeResolver } from 'eslint-plugin-import-x';
+
+const LIB = 'libs/task-queue/src';
+
+/**
+ * The one-way arrows between the library's top-level folders: a folder may import only the folders
+ * listed for it (and root files). Anything else is reported by `no-restricted-imports`.
+ */
+export const LAYERS = {
+  errors: [],
+  states: [],
+  protocol: ['errors', 'states'],
+  interfaces: ['errors', 'states', 'protocol'],
+  registry: ['errors', 'interfaces'],
+  decorators: ['interfaces'],
+  discovery: ['errors', 'interfaces', 'registry'],
+  transports: ['errors', 'protocol'],
+  brokers: ['errors', 'protocol', 'transports'],
+  backends: ['errors', 'states', 'protocol', 'transports'],
+  events: ['errors', 'states', 'protocol', 'interfaces', 'brokers'],
+  control: ['errors', 'states', 'protocol', 'interfaces', 'registry', 'brokers', 'backends', 'events'],
+  client: ['errors', 'states', 'protocol', 'interfaces', 'registry', 'discovery', 'brokers', 'backends', 'control'],
+  canvas: ['errors', 'states', 'protocol', 'interfaces', 'registry', 'discovery', 'backends', 'client'],
+  worker: ['errors', 'states', 'protocol', 'interfaces', 'registry', 'decorators', 'discovery', 'brokers', 'backends', 'events', 'control', 'client', 'canvas'],
+  cli: ['errors', 'states', 'protocol', 'interfaces', 'registry', 'discovery', 'brokers', 'backends', 'control', 'client', 'canvas'],
+};
+const FOLDERS = Object.keys(LAYERS);
+/** Only adapter folders may load a driver (the drivers are optional peers, loaded lazily). */
+const DRIVER_FOLDERS = ['transports', 'brokers', 'backends'];
+
+function layerRules(folder) {
+  const forbidden = FOLDERS.filter((f) => f !== folder && !LAYERS[folder].includes(f));
+  const patterns = forbidden.length
+    ? [{ group: forbidden.map((f) => `**/${f}/**`).concat(forbidden.map((f) => `../${f}`)), message: `${folder}/ may import only: ${LAYERS[folder].join(', ') || '(nothing)'} (docs/architecture.md).` }]
+    : [];
+  const paths = DRIVER_FOLDERS.includes(folder)
+    ? []
+    : ['ioredis', 'amqplib'].map((name) => ({ name, message: `Only transports/, brokers/ and backends/ may import ${name}.` }));
+  return {
+    files: [`${LIB}/${folder}/**/*.ts`],
+    ignores: [`${LIB}/**/*.spec.ts`],
+    // 'warn' until the layering is clean, then 'error'.
+    rules: { 'no-restricted-imports': ['warn', { paths, patterns }] },
+  };
+}
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '**/*.js', '**/*.d.ts', 'test/python/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    files: ['**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json'] })],
+    },
+    rules: {
+      // Noisy on a codebase that talks to untyped wire data and Nest's DI; not worth the churn.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-empty-function': 'off',
+      '@typescript-eslint/no-require-imports': 'off',
+      '@typescript-eslint/no-namespace': 'off',
+      'no-empty': ['error', { allowEmptyCatch: true }],
+      'no-control-regex': 'off',
+      // Nest's Type<T> and reflection hand us plain Function values.
+      '@typescript-eslint/no-unsafe-function-type': 'off',
+      'import-x/no-duplicates': 'error',
+      'import-x/first': 'error',
+    },
+  },
+  {
+    // Cycles between library files, value and type imports alike.
+    files: [`${LIB}/**/*.ts`],
+    ignores: [`${LIB}/**/*.spec.ts`],
+    rules: { 'import-x/no-cycle': ['error', { ignoreExternal: true }] },
+  },
+  {
+    files: ['scripts/**/*.mjs', 'eslint.config.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  ...FOLDERS.map(layerRules),
+  {
+    // Outside the library: the package by its name, never a relative path into libs/.
+    files: ['apps/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/libs/**', '@app/task-queue', '@app/task-queue/**'], message: "Import the library as 'nestjs-celery' (or 'nestjs-celery/internal/<path>' for internals)." }] }],
+    },
+  },
+);
