@@ -15,6 +15,7 @@ import { TaskEvents } from './worker/task.events';
 import { TaskContextHost } from './worker/task-context.host';
 import { TaskControl } from './control/task-control';
 import { CanvasPublisher } from './canvas/canvas.publisher';
+import { TaskPublisher } from './publish/task.publisher';
 import { Workflow } from './canvas/workflow';
 import { CanvasBuiltins } from './canvas/canvas.builtins';
 import { BEAT_PROVIDERS } from './beat/beat.providers';
@@ -43,6 +44,7 @@ import { BeatService } from './beat/beat.service';
     TaskEvents,
     TaskContextHost,
     TaskControl,
+    TaskPublisher,
     CanvasPublisher,
     Workflow,
     CanvasBuiltins,

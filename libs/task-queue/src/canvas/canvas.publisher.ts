@@ -1,16 +1,14 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { Broker } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { ConfigurationError } from '../errors';
-import { ORIGIN, SendOptions, SignatureDict, TaskMessage, buildTaskMessage, etaOf } from '../protocol/task-message';
+import { ORIGIN, SendOptions, SignatureDict, buildTaskMessage } from '../protocol/task-message';
 import { parseIsoTime } from '../protocol/iso-time';
-import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
-import { TaskRegistry } from '../registry/task.registry';
-import { AsyncResult } from '../client/async-result';
+import { TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
+import { AsyncResult } from '../result/async-result';
+import { GroupResult } from '../result/group-result';
 import { TaskControl } from '../control/task-control';
-import { GroupResult } from './group-result';
+import { DelayIn, TaskPublisher } from '../publish/task.publisher';
 import { Signature, chain, chord, group, tasksOf } from './signature';
 
 /** What applying a signature gives back: a task's result, or a group's. */
@@ -42,10 +40,8 @@ export const CHORD_TIMEOUT_TASK = 'taskq.chord_timeout';
 @Injectable()
 export class CanvasPublisher {
   constructor(
-    @Inject(TASK_QUEUE_BROKER) private readonly broker: Broker,
     @Inject(TASK_QUEUE_RESULT_BACKEND) private readonly backend: ResultBackend,
-    @Inject(TASK_QUEUE_CONFIG) private readonly config: ResolvedTaskQueueOptions,
-    private readonly registry: TaskRegistry,
+    private readonly publisher: TaskPublisher,
     private readonly control: TaskControl,
   ) {}
 
@@ -94,30 +90,8 @@ export class CanvasPublisher {
       // A chord header chain's last step carries its chord in its options (Celery's freeze(chord=…)).
       embed: { callbacks: o.link ?? null, errbacks: o.link_error ?? null, chain: extra.chainRest ?? null, chord: extra.chordBody ?? (o.chord as SignatureDict | undefined) ?? null },
     });
-    await this.publish(this.queueFor(sig.task, send.queue), message, o.delay_in as 'broker' | 'worker' | undefined);
+    await this.publisher.publish(this.publisher.queueFor(sig.task, send.queue), message, o.delay_in as DelayIn | undefined);
     return new AsyncResult(send.taskId!, this.backend, this.control);
-  }
-
-  /** Celery's routing: the queue asked for, else the task's own (@SharedTask), else `defaultQueue`. */
-  queueFor(task: string, explicit?: string): string {
-    return explicit ?? this.registry.find(task)?.options.queue ?? this.config.defaultQueue;
-  }
-
-  /** Publishes one message; a countdown/eta waits in the broker unless `delayIn` (or the module's `delayInBroker`) says the worker. */
-  async publish(queue: string, message: TaskMessage, delayIn?: 'broker' | 'worker'): Promise<void> {
-    const inBroker = (delayIn ?? (this.config.delayInBroker ? 'broker' : 'worker')) === 'broker';
-    await this.broker.publish(queue, message, { deliverAt: inBroker ? etaOf(message) : undefined });
-  }
-
-  /**
-   * Publishes many messages to one queue: in one go when the broker can (`publishMany`) and none
-   * waits in the broker for an eta, else one by one, all in flight.
-   */
-  async publishMany(queue: string, messages: readonly TaskMessage[], delayIn?: 'broker' | 'worker'): Promise<void> {
-    const inBroker = (delayIn ?? (this.config.delayInBroker ? 'broker' : 'worker')) === 'broker';
-    const delayed = inBroker && messages.some((m) => etaOf(m) !== undefined);
-    if (this.broker.publishMany && !delayed) return this.broker.publishMany(queue, messages);
-    await Promise.all(messages.map((m) => this.publish(queue, m, delayIn)));
   }
 
   /**
@@ -193,7 +167,7 @@ export class CanvasPublisher {
     bodyResult.parent = new GroupResult(groupId, results, this.backend);
     if (options.timeout) {
       const first = members[0][0];
-      const queue = this.queueFor(first.task, first.options.queue);
+      const queue = this.publisher.queueFor(first.task, first.options.queue);
       await this.applyTask(new Signature(CHORD_TIMEOUT_TASK, [], { group_id: groupId, body: chordBody, timeout: options.timeout }, { queue, countdown: options.timeout }), {});
     }
     return bodyResult;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignatureDict } from '../protocol/task-message';
-import { TaskRef } from '../client/task-ref';
+import { TaskRef } from '../discovery/task-ref';
 
 /** Celery's canvas types, as `subtask_type` names them. */
 export type SubtaskType = null | 'chain' | 'group' | 'chord' | 'chunks' | 'xmap' | 'xstarmap';

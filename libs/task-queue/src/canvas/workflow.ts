@@ -6,9 +6,9 @@ import { repr } from '../protocol/py-repr';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { TaskState } from '../states';
-import { AsyncResult } from '../client/async-result';
+import { AsyncResult } from '../result/async-result';
 import { CanvasPublisher, CanvasResult, allTaskIds } from './canvas.publisher';
-import { GroupResult } from './group-result';
+import { GroupResult } from '../result/group-result';
 import { Signature } from './signature';
 
 /**

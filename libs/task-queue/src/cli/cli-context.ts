@@ -6,6 +6,7 @@ import { TaskClient } from '../client/task.client';
 import { TaskRegistry } from '../registry/task.registry';
 import { TaskControl } from '../control/task-control';
 import { CanvasPublisher } from '../canvas/canvas.publisher';
+import { TaskPublisher } from '../publish/task.publisher';
 import { optionsFromEnv } from '../task-queue.env';
 import { ResolvedTaskQueueOptions, resolveOptions } from '../task-queue.options';
 
@@ -32,7 +33,8 @@ export function cliContext(flags: ConnectionFlags): CliContext {
   const backend = createResultBackend(config);
   const control = new TaskControl(broker);
   const registry = new TaskRegistry();
-  const client = new TaskClient(broker, backend, config, registry, control, new CanvasPublisher(broker, backend, config, registry, control));
+  const publisher = new TaskPublisher(broker, config, registry);
+  const client = new TaskClient(backend, control, publisher, new CanvasPublisher(backend, publisher, control));
   return {
     config,
     broker,

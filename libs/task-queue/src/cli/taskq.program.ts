@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { AsyncResult } from '../client/async-result';
+import { AsyncResult } from '../result/async-result';
 import { TaskFailedError, TaskQueueError } from '../errors';
 import { parseIsoTime } from '../protocol/iso-time';
 import { decodeJson } from '../protocol/json.codec';

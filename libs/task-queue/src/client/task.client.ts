@@ -1,16 +1,14 @@
 import { Inject, Injectable, Type } from '@nestjs/common';
-import { Broker } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { ORIGIN, SendOptions, TaskMessage, buildTaskMessage } from '../protocol/task-message';
-import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
-import { TaskRegistry } from '../registry/task.registry';
+import { TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { TaskControl } from '../control/task-control';
 import { Signature, SignatureOptions, chain, chord, group } from '../canvas/signature';
 import { CanvasPublisher, CanvasResult, ChordOptions } from '../canvas/canvas.publisher';
-import { GroupResult } from '../canvas/group-result';
-import { AsyncResult } from './async-result';
-import { MethodKeys, TaskArgs, TaskRef, TaskResult, taskRef } from './task-ref';
+import { GroupResult } from '../result/group-result';
+import { AsyncResult } from '../result/async-result';
+import { TaskPublisher } from '../publish/task.publisher';
+import { MethodKeys, TaskArgs, TaskRef, TaskResult, taskRef } from '../discovery/task-ref';
 
 /** Options of one call: Celery's apply_async options, plus callbacks. */
 export interface ApplyOptions extends SendOptions {
@@ -42,11 +40,9 @@ export interface BoundTask<R extends TaskRef> {
 @Injectable()
 export class TaskClient {
   constructor(
-    @Inject(TASK_QUEUE_BROKER) private readonly broker: Broker,
     @Inject(TASK_QUEUE_RESULT_BACKEND) private readonly backend: ResultBackend,
-    @Inject(TASK_QUEUE_CONFIG) private readonly config: ResolvedTaskQueueOptions,
-    private readonly registry: TaskRegistry,
     private readonly control: TaskControl,
+    private readonly publisher: TaskPublisher,
     private readonly canvas: CanvasPublisher,
   ) {}
 
@@ -142,13 +138,13 @@ export class TaskClient {
   private async sendBatch<T>(name: string, calls: readonly ManyCall[], options: ApplyOptions, refQueue: string | undefined): Promise<AsyncResult<T>[]> {
     if (options.taskId !== undefined) throw new TypeError(`Task ${name}: taskId cannot be given to delayMany/sendMany (each call gets its own id); send that call alone with applyAsync.`);
     const messages = calls.map((c) => this.message(name, c.args ?? [], c.kwargs ?? {}, options));
-    await this.canvas.publishMany(this.canvas.queueFor(name, options.queue ?? refQueue), messages, options.delayIn);
+    await this.publisher.publishMany(this.publisher.queueFor(name, options.queue ?? refQueue), messages, options.delayIn);
     return messages.map((m) => this.resultOf<T>(m));
   }
 
   private async send<T>(name: string, args: readonly unknown[], kwargs: Record<string, unknown>, options: ApplyOptions, refQueue: string | undefined): Promise<AsyncResult<T>> {
     const message = this.message(name, args, kwargs, options);
-    await this.canvas.publish(this.canvas.queueFor(name, options.queue ?? refQueue), message, options.delayIn);
+    await this.publisher.publish(this.publisher.queueFor(name, options.queue ?? refQueue), message, options.delayIn);
     return this.resultOf<T>(message);
   }
 

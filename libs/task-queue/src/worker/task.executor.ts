@@ -1,9 +1,9 @@
 import { logEnabled } from './log-level';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Broker, Delivery } from '../brokers/broker.interface';
+import { Delivery } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { Ignore, Reject, RetryError, SoftTimeLimitExceededError, TaskRevokedError, TimeLimitExceededError } from '../errors';
-import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
+import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { TaskRequest, buildRetryMessage } from '../protocol/task-message';
 import { ResultMeta, exceptionInfo, readyMeta, tracebackOf } from '../protocol/result-meta';
@@ -17,6 +17,7 @@ import { TaskEvents } from './task.events';
 import { ResolvedTaskOptions } from './task-options';
 import { autoretryCountdown, shouldAutoretry } from './retry-policy';
 import { Workflow } from '../canvas/workflow';
+import { TaskPublisher } from '../publish/task.publisher';
 
 /** What to do with the delivery once a run is over. */
 export type Settlement = { kind: 'ack' } | { kind: 'requeue' } | { kind: 'deadLetter'; reason: string };
@@ -39,7 +40,7 @@ export class TaskExecutor {
 
   constructor(
     @Inject(TASK_QUEUE_RESULT_BACKEND) private readonly backend: ResultBackend,
-    @Inject(TASK_QUEUE_BROKER) private readonly broker: Broker,
+    private readonly publisher: TaskPublisher,
     @Inject(TASK_QUEUE_CONFIG) private readonly config: ResolvedTaskQueueOptions,
     private readonly events: TaskEvents,
     private readonly host: TaskContextHost,
@@ -172,7 +173,7 @@ export class TaskExecutor {
   private async retry(req: TaskRequest, def: TaskDefinition, delivery: Delivery, ctx: TaskContext, eta: Date, cause: unknown): Promise<Settlement> {
     const exc = exceptionInfo(cause);
     await this.store(req, { ...this.base(req), status: TaskState.RETRY, result: exc, traceback: tracebackOf(cause) });
-    await this.broker.publish(delivery.queue, buildRetryMessage(req, eta, this.config.worker.hostname), { deliverAt: eta });
+    await this.publisher.publishRetry(delivery.queue, buildRetryMessage(req, eta, this.config.worker.hostname), eta);
     const seconds = Math.max(0, Math.round((eta.getTime() - Date.now()) / 1000));
     this.logger.log(`Task ${req.task}[${req.id}] retry: Retry in ${seconds}s: ${exc.exc_type}(${exc.exc_message.map(repr).join(', ')})`);
     await this.hook('onRetry', def, cause, ctx);

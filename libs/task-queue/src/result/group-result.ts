@@ -1,4 +1,4 @@
-import { AsyncResult, GetOptions } from '../client/async-result';
+import { AsyncResult, GetOptions } from './async-result';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { TaskTimeoutError } from '../errors';
 import { TaskState } from '../states';

@@ -1,6 +1,6 @@
 import { Type } from '@nestjs/common';
 import { TaskDefinitionError } from '../errors';
-import { getSharedTaskMetadata, taskNameOf } from '../discovery/task-metadata.accessor';
+import { getSharedTaskMetadata, taskNameOf } from './task-metadata.accessor';
 
  
 export type AnyFn = (...args: any[]) => any;

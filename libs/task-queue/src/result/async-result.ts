@@ -1,6 +1,6 @@
 import { ResultBackend } from '../backends/result-backend.interface';
 import type { TaskControl } from '../control/task-control';
-import type { GroupResult } from '../canvas/group-result';
+import type { GroupResult } from './group-result';
 import { TaskFailedError, TaskTimeoutError } from '../errors';
 import { ExceptionInfo, ResultMeta, dateDoneOf, pendingMeta } from '../protocol/result-meta';
 import { EXCEPTION_STATES, PROPAGATE_STATES, READY_STATES, TaskState } from '../states';
