@@ -3,7 +3,7 @@ import { SharedTask } from '../decorators/shared-task.decorator';
 import { CurrentTask } from '../decorators/current-task.decorator';
 import { SignatureDict } from '../protocol/task-message';
 import { TaskRegistry } from '../registry/task.registry';
-import { TaskContext } from '../worker/task-context';
+import { TaskContext } from '../context/task-context';
 import { toCallArgs } from '../worker/call-args';
 import { CHORD_TIMEOUT_TASK } from './canvas.publisher';
 import { Signature } from './signature';

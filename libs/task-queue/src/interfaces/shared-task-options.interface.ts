@@ -1,4 +1,4 @@
-import type { TaskContext } from '../worker/task-context';
+import type { TaskContext } from '../context/task-context';
 
  
 /** An error class, for `autoretryFor` / `dontAutoretryFor`. */

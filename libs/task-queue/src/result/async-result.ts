@@ -1,6 +1,6 @@
 import { ResultBackend } from '../backends/result-backend.interface';
 import type { TaskControl } from '../control/task-control';
-import type { GroupResult } from './group-result';
+import type { ResultHandle } from './result-handle';
 import { TaskFailedError, TaskTimeoutError } from '../errors';
 import { ExceptionInfo, ResultMeta, dateDoneOf, pendingMeta } from '../protocol/result-meta';
 import { EXCEPTION_STATES, PROPAGATE_STATES, READY_STATES, TaskState } from '../states';
@@ -16,9 +16,9 @@ export interface GetOptions {
  * The handle of a sent task (Celery's AsyncResult). Every accessor reads the backend afresh;
  * `get()` waits for the backend's push (Redis PUBLISH, an rpc reply, an in-process event), never polls.
  */
-export class AsyncResult<T = unknown> {
+export class AsyncResult<T = unknown> implements ResultHandle {
   /** The previous step, when this result came from applying a chain or chord (Celery's `.parent`). */
-  parent?: AsyncResult<unknown> | GroupResult<unknown>;
+  parent?: ResultHandle;
 
   constructor(
     readonly id: string,

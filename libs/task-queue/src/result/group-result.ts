@@ -1,3 +1,4 @@
+import type { ResultHandle } from './result-handle';
 import { AsyncResult, GetOptions } from './async-result';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { TaskTimeoutError } from '../errors';
@@ -11,7 +12,7 @@ export type GroupMember = AsyncResult<unknown>;
  * results in order; `save()` stores it as `celery-taskset-meta-<id>` so that any process (Python too)
  * can `restore` it by id.
  */
-export class GroupResult<T = unknown> {
+export class GroupResult<T = unknown> implements ResultHandle {
   constructor(
     readonly id: string,
     readonly results: GroupMember[],

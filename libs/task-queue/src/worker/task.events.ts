@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import type { TaskRequestInfo } from './task-context';
+import type { TaskRequestInfo } from '../context/task-context';
 
 /** Task lifecycle events a worker emits in-process, named as Celery's `task-*` events. */
 export type TaskEventName = 'received' | 'started' | 'succeeded' | 'failed' | 'retried' | 'revoked' | 'rejected';

@@ -11,7 +11,7 @@ import { repr } from '../protocol/py-repr';
 import { TaskState } from '../states';
 import { TaskDefinition } from '../registry/task-definition';
 import { toCallArgs } from './call-args';
-import { TaskContext, TaskRequestInfo } from './task-context';
+import { TaskContext, TaskRequestInfo } from '../context/task-context';
 import { TaskContextHost } from './task-context.host';
 import { TaskEvents } from './task.events';
 import { ResolvedTaskOptions } from './task-options';

@@ -1,8 +1,13 @@
 import { MaxRetriesExceededError, RetryError } from '../errors';
 import { TaskState } from '../states';
-import { ResolvedTaskOptions } from './task-options';
 
 /** What a running task knows about its own request (Celery's `self.request`). */
+/** The task's retry defaults a context needs (a slice of the resolved task options, kept structural so this file depends on no worker code). */
+export interface ContextRetryDefaults {
+  readonly maxRetries: number | null;
+  readonly defaultRetryDelay: number;
+}
+
 export interface TaskRequestInfo {
   id: string;
   task: string;
@@ -48,7 +53,7 @@ export class TaskContext {
 
   constructor(
     private readonly describe: () => TaskRequestInfo,
-    private readonly options: ResolvedTaskOptions,
+    private readonly options: ContextRetryDefaults,
     private readonly storeState: (state: string, meta: unknown) => Promise<void>,
   ) {}
 
