@@ -11,13 +11,13 @@ import { TaskClient } from './client/task.client';
 import { TaskExecutor } from './worker/task.executor';
 import { TaskQueueServer } from './worker/task-queue.server';
 import { TaskQueueLifecycle } from './task-queue.lifecycle';
-import { TaskEvents } from './worker/task.events';
-import { TaskContextHost } from './worker/task-context.host';
+import { TaskEvents } from './events/task.events';
+import { TaskContextHost } from './context/task-context.host';
 import { TaskControl } from './control/task-control';
 import { CanvasPublisher } from './canvas/canvas.publisher';
 import { TaskPublisher } from './publish/task.publisher';
 import { Workflow } from './canvas/workflow';
-import { CanvasBuiltins } from './canvas/canvas.builtins';
+import { CanvasBuiltins } from './worker/canvas.builtins';
 import { BEAT_PROVIDERS } from './beat/beat.providers';
 import { BeatService } from './beat/beat.service';
 

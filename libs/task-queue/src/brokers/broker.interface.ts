@@ -1,4 +1,7 @@
 import { TaskMessage } from '../protocol/task-message';
+import type { ExchangeSpec, ListenerQueueSpec } from '../protocol/exchange-spec';
+
+export type { ExchangeSpec, ListenerQueueSpec };
 
 /**
  * The broker seam. The client and the worker see only this; how a transport lays messages out
@@ -94,25 +97,6 @@ export interface PublishOptions {
   deliverAt?: Date;
 }
 
-/** An exchange as Celery declares it (celery-wire.md 4.1). */
-export interface ExchangeSpec {
-  name: string;
-  type: 'fanout' | 'direct' | 'topic';
-  durable: boolean;
-}
-
-/** The queue a listener reads an exchange through. */
-export interface ListenerQueueSpec {
-  name: string;
-  /** The binding key: the routing key of a direct exchange, a pattern on a topic one, ignored on fanout. */
-  bindingKey: string;
-  /** Delete the queue when its last consumer goes. */
-  autoDelete: boolean;
-  /** AMQP `x-expires`: delete the queue after this long unused. */
-  expiresMs?: number;
-  /** AMQP `x-message-ttl`: drop messages older than this. */
-  messageTtlMs?: number;
-}
 
 /** Gets each message published to a listened exchange, with its routing key. Never settles anything. */
 export type ExchangeHandler = (message: TaskMessage, routingKey: string) => void;

@@ -4,7 +4,7 @@ import { TaskRegistry } from '../registry/task.registry';
 import { toCeleryIso } from '../protocol/iso-time';
 import { pyFloat } from '../protocol/control-message';
 import { schemeOf } from '../brokers/broker.factory';
-import { JobView, TaskConsumer } from '../worker/task.consumer';
+import type { JobView, WorkerState } from '../interfaces/worker-state.interface';
 import { LamportClock } from '../events/lamport.clock';
 import { EventDispatcher } from '../events/event.dispatcher';
 
@@ -21,7 +21,7 @@ export class WorkerControl {
   constructor(
     private readonly config: ResolvedTaskQueueOptions,
     private readonly registry: TaskRegistry,
-    private readonly consumer: TaskConsumer,
+    private readonly consumer: WorkerState,
     private readonly clock: LamportClock,
     private readonly events: EventDispatcher,
     private readonly brokerUrl: string,

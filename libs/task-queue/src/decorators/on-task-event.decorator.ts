@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import { TASK_EVENT_LISTENER_METADATA } from '../task-queue.constants';
-import type { TaskEventName } from '../worker/task.events';
+import type { TaskEventName } from '../events/task.events';
 
 /**
  * Makes a provider method a listener of task events in the worker, for cross-cutting concerns

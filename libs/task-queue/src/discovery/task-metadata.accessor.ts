@@ -1,5 +1,5 @@
 import { SHARED_TASK_METADATA, TASK_CONTEXT_PARAM_METADATA, TASK_EVENT_LISTENER_METADATA } from '../task-queue.constants';
-import type { TaskEventName } from '../worker/task.events';
+import type { TaskEventName } from '../events/task.events';
 import { SharedTaskOptions } from '../interfaces/shared-task-options.interface';
 
 /** Reads @SharedTask metadata from a method. Works without DI, so task references can be built statically. */

@@ -4,8 +4,8 @@ import { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { TaskDefinitionError } from '../errors';
 import { TaskRegistry } from '../registry/task.registry';
 import { getSharedTaskMetadata, getTaskContextIndex, getTaskEventListener, taskNameOf } from './task-metadata.accessor';
-import { TaskEvents } from '../worker/task.events';
-import { TaskContextHost } from '../worker/task-context.host';
+import { TaskEvents } from '../events/task.events';
+import { TaskContextHost } from '../context/task-context.host';
 import { paramNamesOf } from './param-names';
 
 /**

@@ -5,7 +5,7 @@ import { EVENT_EXCHANGE, buildEventMessage, eventBody, eventRoutingKey, software
 import { argsRepr, kwargsRepr, repr } from '../protocol/py-repr';
 import { exceptionInfo, tracebackOf } from '../protocol/result-meta';
 import { toCeleryIso } from '../protocol/iso-time';
-import { TaskEvent, TaskEventName, TaskEvents } from '../worker/task.events';
+import { TaskEvent, TaskEventName, TaskEvents } from './task.events';
 import { LamportClock } from './lamport.clock';
 
 const TASK_EVENT_TYPES: TaskEventName[] = ['received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'];

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ExchangeSpec, ListenerQueueSpec } from '../brokers/broker.interface';
+import type { ExchangeSpec, ListenerQueueSpec } from './exchange-spec';
 import { decodeJson } from './json.codec';
 import { TaskMessage, JSON_CONTENT_TYPE } from './task-message';
 

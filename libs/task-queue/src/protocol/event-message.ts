@@ -1,5 +1,5 @@
 import { platform } from 'node:os';
-import type { ExchangeSpec } from '../brokers/broker.interface';
+import type { ExchangeSpec } from './exchange-spec';
 import { TaskMessage, JSON_CONTENT_TYPE } from './task-message';
 
 /**

@@ -8,7 +8,7 @@ import { TaskRegistry } from '../registry/task.registry';
 import { ConfigurationError } from '../errors';
 import { TaskExecutor } from './task.executor';
 import { TaskConsumer } from './task.consumer';
-import { TaskEvents } from './task.events';
+import { TaskEvents } from '../events/task.events';
 import { RevokedSet } from './revoked.set';
 import { LamportClock } from '../events/lamport.clock';
 import { EventDispatcher } from '../events/event.dispatcher';

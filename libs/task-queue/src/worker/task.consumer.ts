@@ -10,10 +10,11 @@ import { TaskState } from '../states';
 import { TaskRegistry } from '../registry/task.registry';
 import { TaskDefinition } from '../registry/task-definition';
 import { Settlement, TaskExecutor } from './task.executor';
-import { TaskEvents } from './task.events';
+import { TaskEvents } from '../events/task.events';
 import { RateLimiter, parseRateLimit } from './rate-limiter';
 import { RevokedSet } from './revoked.set';
 import { ResolvedTaskOptions, resolveTaskOptions } from './task-options';
+import type { JobView, WorkerState } from '../interfaces/worker-state.interface';
 
 /**
  * Waits shorter than this are held in worker memory; longer ones go back to the broker's delayed
@@ -32,12 +33,6 @@ interface Job {
   startedAt?: number;
 }
 
-/** A request as remote control reports it. */
-export interface JobView {
-  request: TaskRequest;
-  routingKey: string;
-  startedAt: number | null;
-}
 
 /**
  * Takes deliveries from the broker and runs them, at most `concurrency` at once. The broker's
@@ -45,7 +40,7 @@ export interface JobView {
  * after the state is stored (acksLate), so a worker killed mid-task loses nothing. Bad messages are
  * dead-lettered with their reason, and the loop goes on.
  */
-export class TaskConsumer {
+export class TaskConsumer implements WorkerState {
   private readonly logger = new Logger('TaskQueueWorker');
   private consumer: Consumer | null = null;
   private readonly waiting: Job[] = [];

@@ -4,10 +4,10 @@ import { CurrentTask } from '../decorators/current-task.decorator';
 import { SignatureDict } from '../protocol/task-message';
 import { TaskRegistry } from '../registry/task.registry';
 import { TaskContext } from '../context/task-context';
-import { toCallArgs } from '../worker/call-args';
-import { CHORD_TIMEOUT_TASK } from './canvas.publisher';
-import { Signature } from './signature';
-import { Workflow } from './workflow';
+import { toCallArgs } from './call-args';
+import { CHORD_TIMEOUT_TASK } from '../canvas/canvas.publisher';
+import { Signature } from '../canvas/signature';
+import { Workflow } from '../canvas/workflow';
 
 /**
  * Celery's built-in canvas tasks that a worker must know: `celery.map` and `celery.starmap` (run a

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { TaskContext } from '../context/task-context';
+import { TaskContext } from './task-context';
 
 /**
  * The running task's context for code deeper than the task method (a service it calls):

@@ -1,0 +1,26 @@
+import type { TaskRequest } from '../protocol/task-message';
+import type { TaskExecutionOptions } from './shared-task-options.interface';
+
+/** One task the worker holds, as remote control reports it. */
+export interface JobView {
+  request: TaskRequest;
+  routingKey: string;
+  startedAt: number | null;
+}
+
+/**
+ * What remote control reads from and asks of a running worker (Celery's `worker/state.py`): a narrow
+ * view, so `control/` never imports the worker's dispatcher and the arrow runs worker → control only.
+ */
+export interface WorkerState {
+  /** The tasks running, waiting for a slot, and waiting for their eta. */
+  snapshot(): { active: JobView[]; reserved: JobView[]; scheduled: JobView[] };
+  /** Tasks run so far, by name. */
+  processedByTask(): Record<string, number>;
+  /** The revoked ids this worker keeps, with the time each was revoked (seconds since the epoch). */
+  readonly revoked: { ids(): string[]; toJSON(): Record<string, number> };
+  /** Revokes ids here; `terminate` abandons those running. */
+  revoke(ids: string[], terminate: boolean): void;
+  /** Changes a task's options at run time (`rate_limit`, `time_limit` commands). */
+  setTaskOptions(taskName: string, patch: Partial<TaskExecutionOptions>): void;
+}
