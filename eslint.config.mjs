@@ -24,12 +24,12 @@ export const LAYERS = {
   events: ['errors', 'states', 'protocol', 'context', 'brokers'],
   decorators: ['interfaces', 'events'],
   discovery: ['errors', 'interfaces', 'registry', 'context', 'events'],
-  control: ['errors', 'states', 'protocol', 'interfaces', 'registry', 'brokers', 'events'],
+  control: ['errors', 'states', 'protocol', 'interfaces', 'registry', 'transports', 'brokers', 'events'],
   publish: ['errors', 'protocol', 'registry', 'brokers'],
   result: ['errors', 'states', 'protocol', 'backends', 'control'],
   canvas: ['errors', 'states', 'protocol', 'discovery', 'backends', 'control', 'publish', 'result'],
   client: ['errors', 'states', 'protocol', 'discovery', 'backends', 'control', 'publish', 'result', 'canvas'],
-  worker: ['errors', 'states', 'protocol', 'context', 'interfaces', 'registry', 'decorators', 'discovery', 'brokers', 'backends', 'events', 'control', 'publish', 'result', 'canvas'],
+  worker: ['errors', 'states', 'protocol', 'context', 'interfaces', 'registry', 'decorators', 'discovery', 'transports', 'brokers', 'backends', 'events', 'control', 'publish', 'result', 'canvas'],
   cli: ['errors', 'states', 'protocol', 'registry', 'brokers', 'backends', 'control', 'publish', 'result', 'canvas', 'client'],
 };
 const FOLDERS = Object.keys(LAYERS);

@@ -1,4 +1,5 @@
-import { maskUrl, resolveOptions } from './task-queue.options';
+import { resolveOptions } from './task-queue.options';
+import { maskUrl } from './transports/url-mask';
 import { ConfigurationError } from './errors';
 
 describe('options', () => {

@@ -181,8 +181,3 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
 function defaultBackendFor(brokerUrl: string): string {
   return /^amqps?:/i.test(brokerUrl) ? 'rpc://' : brokerUrl;
 }
-
-/** Replaces the password of a URL with `***`, for logs. */
-export function maskUrl(url: string): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/)([^:@/]*):([^@/]*)@/i, (_m, scheme: string, user: string) => `${scheme}${user}:***@`);
-}

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ResultBackend, ChordPart } from '../backends/result-backend.interface';
 import { SignatureDict, TaskRequest } from '../protocol/task-message';
-import { ExceptionInfo, readyMeta } from '../protocol/result-meta';
-import { repr } from '../protocol/py-repr';
+import { readyMeta } from '../protocol/result-meta';
+import { ExceptionInfo, dependencyRaised, excRepr, exceptionInfo } from '../protocol/exception-info';
+import { groupTuple, taskTuple } from '../protocol/result-tuple';
+import { ChordError } from '../errors';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { TaskState } from '../states';
@@ -90,7 +92,7 @@ export class Workflow {
     if (!parts) return;
     const sig = Signature.fromDict(body);
     const failed = parts.find((p) => p.state !== TaskState.SUCCESS);
-    if (failed) return this.failChord(sig, chordErrorFor(failed), req);
+    if (failed) return this.failChord(sig, dependencyRaised(failed.taskId, failed.state, failed.result), req);
     await this.publisher.apply(sig, { argsPrefix: [parts.map((p) => p.result)], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname });
   }
 
@@ -102,10 +104,10 @@ export class Workflow {
 
   /** Fails a chord's body with ChordError and runs the body's errbacks (a failing part, or the chord timeout). */
   async failChord(body: Signature, message: string, req?: TaskRequest): Promise<void> {
-    const exc: ExceptionInfo = { exc_type: 'ChordError', exc_message: [message], exc_module: 'celery.exceptions' };
+    const exc = exceptionInfo(new ChordError(message));
     const ids = allTaskIds(body);
     for (const id of ids) await this.backend.store(readyMeta(id, TaskState.FAILURE, exc, null, req ? { parent_id: req.id } : {}));
-    this.logger.error(`Chord callback ${body.task}[${ids[0] ?? '?'}] failed: ChordError(${repr(message)})`);
+    this.logger.error(`Chord callback ${body.task}[${ids[0] ?? '?'}] failed: ${excRepr(exc)}`);
     const bodyId = ids[0];
     for (const eb of body.options.link_error ?? []) {
       await this.publisher.apply(Signature.fromDict(eb), { argsPrefix: [bodyId], parentId: bodyId, rootId: req?.rootId }).catch(() => undefined);
@@ -113,15 +115,8 @@ export class Workflow {
   }
 }
 
-/** Celery's message: `Dependency <id> raised <repr of the exception>`. */
-function chordErrorFor(part: ChordPart): string {
-  const exc = part.result as Partial<ExceptionInfo> | null;
-  const what = exc?.exc_type ? `${exc.exc_type}(${(exc.exc_message ?? []).map(repr).join(', ')})` : part.state;
-  return `Dependency ${part.taskId} raised ${what}`;
-}
-
 /** Celery's result tuple of a child: `[[id, null], null]`, or a group's `[[gid, null], [members…]]`. */
 function tupleOf(r: CanvasResult): unknown[] {
-  if (r instanceof GroupResult) return r.asTuple();
-  return [[(r as AsyncResult<unknown>).id, null], null];
+  if (r instanceof GroupResult) return groupTuple(r.id, r.results.map((m) => m.id));
+  return taskTuple((r as AsyncResult<unknown>).id);
 }

@@ -8,6 +8,7 @@ import { CanvasPublisher, CanvasResult, ChordOptions } from '../canvas/canvas.pu
 import { GroupResult } from '../result/group-result';
 import { AsyncResult } from '../result/async-result';
 import { TaskPublisher } from '../publish/task.publisher';
+import { groupMemberIds } from '../protocol/result-tuple';
 import { MethodKeys, TaskArgs, TaskRef, TaskResult, taskRef } from '../discovery/task-ref';
 
 /** Options of one call: Celery's apply_async options, plus callbacks. */
@@ -131,7 +132,7 @@ export class TaskClient {
   async restoreGroup(groupId: string): Promise<GroupResult | null> {
     const tuple = await this.backend.getGroup?.(groupId);
     if (!tuple) return null;
-    const members = (tuple[1] as unknown[][]).map((m) => new AsyncResult(String((m[0] as unknown[])[0]), this.backend, this.control));
+    const members = groupMemberIds(tuple).map((id) => new AsyncResult(id, this.backend, this.control));
     return new GroupResult(groupId, members, this.backend);
   }
 

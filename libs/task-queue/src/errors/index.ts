@@ -14,3 +14,4 @@ export * from './max-retries-exceeded.error';
 export * from './time-limit.error';
 export * from './reject.error';
 export * from './task-revoked.error';
+export * from './chord.error';

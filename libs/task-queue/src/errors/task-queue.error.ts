@@ -17,6 +17,7 @@
  * ├── SoftTimeLimitExceededError     the soft time limit passed (the AbortSignal's reason)
  * ├── TimeLimitExceededError         the hard time limit passed (stored as FAILURE)
  * ├── TaskRevokedError               revoked, expired or terminated (stored as REVOKED)
+ * ├── ChordError                     a chord's body cannot run: a header part failed, or it timed out
  * ├── Reject                         thrown by a task: give the message back or dead-letter it
  * └── Ignore                         thrown by a task: ack, store nothing
  */

@@ -2,9 +2,7 @@ import { loadavg } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { Broker } from '../brokers/broker.interface';
 import { EVENT_EXCHANGE, buildEventMessage, eventBody, eventRoutingKey, softwareFields } from '../protocol/event-message';
-import { argsRepr, kwargsRepr, repr } from '../protocol/py-repr';
-import { exceptionInfo, tracebackOf } from '../protocol/result-meta';
-import { toCeleryIso } from '../protocol/iso-time';
+import { taskErrorFields, taskReceivedFields, taskRejectedFields, taskRevokedFields, taskStartedFields, taskSucceededFields, workerFields } from '../protocol/event-fields';
 import { TaskEvent, TaskEventName, TaskEvents } from './task.events';
 import { LamportClock } from './lamport.clock';
 
@@ -80,25 +78,25 @@ export class EventDispatcher {
     const r = e.request;
     switch (e.type) {
       case 'received':
-        void this.send('task-received', { uuid: r.id, name: r.task, args: argsRepr(r.args), kwargs: kwargsRepr(r.kwargs), root_id: r.rootId, parent_id: r.parentId, retries: r.retries, eta: r.eta ? toCeleryIso(r.eta) : null, expires: r.expires ? toCeleryIso(r.expires) : null });
+        void this.send('task-received', taskReceivedFields(r));
         break;
       case 'started':
-        void this.send('task-started', { uuid: r.id });
+        void this.send('task-started', taskStartedFields(r.id));
         break;
       case 'succeeded':
-        void this.send('task-succeeded', { uuid: r.id, result: repr(e.result), runtime: e.runtime ?? 0 });
+        void this.send('task-succeeded', taskSucceededFields(r.id, e.result, e.runtime ?? 0));
         break;
       case 'failed':
-        void this.send('task-failed', { uuid: r.id, exception: excRepr(e.error), traceback: tracebackOf(e.error) ?? '' });
+        void this.send('task-failed', taskErrorFields(r.id, e.error));
         break;
       case 'retried':
-        void this.send('task-retried', { uuid: r.id, exception: excRepr(e.error), traceback: tracebackOf(e.error) ?? '' });
+        void this.send('task-retried', taskErrorFields(r.id, e.error));
         break;
       case 'revoked':
-        void this.send('task-revoked', { uuid: r.id, terminated: e.reason === 'terminated', signum: e.reason === 'terminated' ? 15 : null, expired: e.reason === 'expired' });
+        void this.send('task-revoked', taskRevokedFields(r.id, e.reason));
         break;
       case 'rejected':
-        void this.send('task-rejected', { uuid: r.id, requeue: false });
+        void this.send('task-rejected', taskRejectedFields(r.id));
         break;
     }
   }
@@ -106,7 +104,7 @@ export class EventDispatcher {
   private sendWorker(type: string): Promise<void> {
     const { active, processed } = this.stats();
     const load = loadavg().map((l) => Math.round(l * 100) / 100);
-    return this.send(type, { freq: HEARTBEAT_FREQ, active, processed, loadavg: load, ...softwareFields(this.version) });
+    return this.send(type, workerFields(HEARTBEAT_FREQ, active, processed, load, this.version));
   }
 
   private async send(type: string, fields: Record<string, unknown>): Promise<void> {
@@ -120,9 +118,4 @@ export class EventDispatcher {
       this.failing = true;
     }
   }
-}
-
-function excRepr(error: unknown): string {
-  const e = exceptionInfo(error);
-  return `${e.exc_type}(${e.exc_message.map(repr).join(', ')})`;
 }

@@ -2,6 +2,7 @@ import { TaskState } from '../states';
 import { SerializationError } from '../errors';
 import { decodeJson, encodeJson } from './json.codec';
 import { toNaiveUtcIso, parseIsoTime } from './iso-time';
+import { exceptionInfo, tracebackOf } from './exception-info';
 
 /**
  * What a result backend stores for a task: Celery's meta dict (celery-wire.md 5.2), field for field.
@@ -24,42 +25,6 @@ export interface ResultMeta {
   task_id: string;
 }
 
-/** How Celery stores an exception with a non-pickle serializer. */
-export interface ExceptionInfo {
-  exc_type: string;
-  exc_message: unknown[];
-  exc_module: string | null;
-}
-
-/**
- * Python builtin exception names. A JS error with one of these names is stored under module
- * `builtins`, so that Python re-raises the real class (a JS TypeError becomes Python's TypeError).
- * Any other name goes under `nodejs`, which Python turns into a same-named Exception subclass.
- */
-const PYTHON_BUILTINS = new Set([
-  'Exception', 'ValueError', 'TypeError', 'KeyError', 'IndexError', 'RuntimeError', 'AttributeError',
-  'NotImplementedError', 'ZeroDivisionError', 'LookupError', 'ArithmeticError', 'AssertionError',
-  'OverflowError', 'TimeoutError', 'ConnectionError', 'PermissionError', 'FileNotFoundError', 'OSError',
-]);
-
-export function exceptionInfo(err: unknown): ExceptionInfo {
-  if (err instanceof Error) {
-    const e = err as Error & { excType?: string; excModule?: string | null; excMessage?: unknown[] };
-    const type = e.excType ?? e.name ?? e.constructor?.name ?? 'Error';
-    return {
-      exc_type: type,
-      exc_message: e.excMessage ?? [e.message],
-      exc_module: e.excModule !== undefined ? e.excModule : PYTHON_BUILTINS.has(type) ? 'builtins' : 'nodejs',
-    };
-  }
-  return { exc_type: 'Exception', exc_message: [String(err)], exc_module: 'builtins' };
-}
-
-/** A JS stack reads as the traceback, the way Python prints one. */
-export function tracebackOf(err: unknown): string | null {
-  return err instanceof Error && err.stack ? err.stack : null;
-}
-
 export function readyMeta(
   taskId: string,
   status: TaskState,
@@ -69,6 +34,27 @@ export function readyMeta(
   now = new Date(),
 ): ResultMeta {
   return { status, result, traceback, children: [], date_done: toNaiveUtcIso(now), ...extra, task_id: taskId };
+}
+
+/**
+ * A state that is not final (STARTED, RETRY, or a custom state from `ctx.updateState`): no `date_done`.
+ * `extra` is `metaExtra(…)`, so `group_id`/`parent_id` appear only when set, as in Celery.
+ */
+export function stateMeta(taskId: string, status: TaskState | string, result: unknown, traceback: string | null, extra: Partial<ResultMeta>): ResultMeta {
+  return { status: status as TaskState, result, traceback, children: [], date_done: null, ...extra, task_id: taskId };
+}
+
+/** Celery adds `group_id` and `parent_id` to a meta only when they are set. */
+export function metaExtra(groupId: string | null | undefined, parentId: string | null | undefined): Partial<ResultMeta> {
+  const extra: Partial<ResultMeta> = {};
+  if (groupId) extra.group_id = groupId;
+  if (parentId) extra.parent_id = parentId;
+  return extra;
+}
+
+/** The result of STARTED (`track_started`): who runs it. */
+export function startedResult(pid: number, hostname: string): { pid: number; hostname: string } {
+  return { pid, hostname };
 }
 
 export function pendingMeta(taskId: string): ResultMeta {

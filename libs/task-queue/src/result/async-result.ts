@@ -2,7 +2,9 @@ import { ResultBackend } from '../backends/result-backend.interface';
 import type { TaskControl } from '../control/task-control';
 import type { ResultHandle } from './result-handle';
 import { TaskFailedError, TaskTimeoutError } from '../errors';
-import { ExceptionInfo, ResultMeta, dateDoneOf, pendingMeta } from '../protocol/result-meta';
+import { ResultMeta, dateDoneOf, pendingMeta } from '../protocol/result-meta';
+import { ExceptionInfo } from '../protocol/exception-info';
+import { childId } from '../protocol/result-tuple';
 import { EXCEPTION_STATES, PROPAGATE_STATES, READY_STATES, TaskState } from '../states';
 
 export interface GetOptions {
@@ -80,7 +82,7 @@ export class AsyncResult<T = unknown> implements ResultHandle {
   /** Results of the tasks this one sent (chain steps, callbacks), as stored in its meta (Celery's `children`). */
   async children(): Promise<string[]> {
     const meta = await this.meta();
-    return (meta.children ?? []).map((c) => (Array.isArray(c) && Array.isArray(c[0]) ? String(c[0][0]) : String(c)));
+    return (meta.children ?? []).map(childId);
   }
 
   /** Deletes the stored result. */

@@ -1,5 +1,6 @@
 import type { ResultHandle } from './result-handle';
 import { AsyncResult, GetOptions } from './async-result';
+import { groupTuple } from '../protocol/result-tuple';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { TaskTimeoutError } from '../errors';
 import { TaskState } from '../states';
@@ -66,7 +67,7 @@ export class GroupResult<T = unknown> implements ResultHandle {
 
   /** Celery's `as_tuple()`: `[[group_id, null], [[[member_id, null], null], …]]`. */
   asTuple(): unknown[] {
-    return [[this.id, null], this.results.map((r) => [[r.id, null], null])];
+    return groupTuple(this.id, this.results.map((r) => r.id));
   }
 
   private states(): Promise<string[]> {

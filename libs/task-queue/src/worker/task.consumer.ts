@@ -4,9 +4,7 @@ import { Broker, Consumer, Delivery } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { InvalidTaskMessageError, NotRegisteredError } from '../errors';
 import { TaskRequest, parseTaskMessage, peekTaskId } from '../protocol/task-message';
-import { readyMeta } from '../protocol/result-meta';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
-import { TaskState } from '../states';
 import { TaskRegistry } from '../registry/task.registry';
 import { TaskDefinition } from '../registry/task-definition';
 import { Settlement, TaskExecutor } from './task.executor';
@@ -289,8 +287,7 @@ export class TaskConsumer implements WorkerState {
       `Received unregistered task of type '${req.task}'.\nThe message has been ignored and moved to ${delivery.queue}.dead-letter.\n` +
         `Did you decorate the method with @SharedTask('${req.task}') in a module this worker imports? Registered: ${this.registry.appNames().join(', ')}`,
     );
-    const info = { exc_type: 'NotRegistered', exc_message: [req.task], exc_module: 'celery.exceptions' };
-    await this.backend.store(readyMeta(req.id, TaskState.FAILURE, info, null), { replyTo: req.replyTo, correlationId: req.correlationId }).catch(() => undefined);
+    await this.executor.storeNotRegistered(req).catch(() => undefined);
     await delivery.deadLetter(`NotRegistered: ${err.message}`).catch((e: Error) => this.logger.error(`Could not dead-letter ${req.id}: ${e.message}`));
   }
 

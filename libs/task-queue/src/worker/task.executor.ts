@@ -6,7 +6,8 @@ import { Ignore, Reject, RetryError, SoftTimeLimitExceededError, TaskRevokedErro
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { TaskRequest, buildRetryMessage } from '../protocol/task-message';
-import { ResultMeta, exceptionInfo, readyMeta, tracebackOf } from '../protocol/result-meta';
+import { ResultMeta, metaExtra, readyMeta, startedResult, stateMeta } from '../protocol/result-meta';
+import { excRepr, exceptionInfo, notRegisteredInfo, tracebackOf } from '../protocol/exception-info';
 import { repr } from '../protocol/py-repr';
 import { TaskState } from '../states';
 import { TaskDefinition } from '../registry/task-definition';
@@ -62,11 +63,11 @@ export class TaskExecutor {
   async execute(req: TaskRequest, def: TaskDefinition, delivery: Delivery, options: ResolvedTaskOptions, bodyDone?: () => void): Promise<Settlement> {
     const hard = req.timeLimit[0] ?? options.timeLimit ?? null;
     const soft = req.timeLimit[1] ?? options.softTimeLimit ?? null;
-    const ctx = new TaskContext(() => this.requestInfo(req, delivery, [hard, soft]), options, (state, meta) => this.store(req, { ...this.base(req), status: state, result: meta }));
+    const ctx = new TaskContext(() => this.requestInfo(req, delivery, [hard, soft]), options, (state, meta) => this.store(req, stateMeta(req.id, state, meta, null, this.extra(req))));
     const ignoreResult = req.ignoreResult === true || options.ignoreResult;
 
     if (options.trackStarted && !ignoreResult) {
-      await this.store(req, { ...this.base(req), status: TaskState.STARTED, result: { pid: process.pid, hostname: this.config.worker.hostname } });
+      await this.store(req, stateMeta(req.id, TaskState.STARTED, startedResult(process.pid, this.config.worker.hostname), null, this.extra(req)));
     }
     this.events.emitLazy('started', () => ({ type: 'started', request: ctx.request }));
     const started = performance.now();
@@ -116,7 +117,7 @@ export class TaskExecutor {
     if (!ignoreResult || options.storeErrorsEvenIfIgnored) {
       await this.store(req, readyMeta(req.id, TaskState.FAILURE, exc, traceback, this.extra(req)));
     }
-    this.logger.error(`Task ${label} raised unexpected: ${exc.exc_type}(${exc.exc_message.map(repr).join(', ')})`, traceback ?? undefined);
+    this.logger.error(`Task ${label} raised unexpected: ${excRepr(exc)}`, traceback ?? undefined);
     await this.workflow.afterFailure(req, exc, traceback);
     await this.workflow.chordPart(req, TaskState.FAILURE, exc);
     await this.hook('onFailure', def, error, ctx);
@@ -136,6 +137,11 @@ export class TaskExecutor {
     await this.workflow.afterRevoke(req, exc);
     await this.workflow.chordPart(req, TaskState.REVOKED, exc);
     this.events.emitLazy('revoked', () => ({ type: 'revoked', request: this.requestInfo(req, delivery), reason }));
+  }
+
+  /** A message for a task this worker does not know: FAILURE with Celery's NotRegistered (the dispatcher dead-letters it). */
+  async storeNotRegistered(req: TaskRequest): Promise<void> {
+    await this.store(req, readyMeta(req.id, TaskState.FAILURE, notRegisteredInfo(req.task), null));
   }
 
   /** Runs the method; the hard time limit and terminate abandon it (its promise is left to settle alone). */
@@ -172,10 +178,10 @@ export class TaskExecutor {
    */
   private async retry(req: TaskRequest, def: TaskDefinition, delivery: Delivery, ctx: TaskContext, eta: Date, cause: unknown): Promise<Settlement> {
     const exc = exceptionInfo(cause);
-    await this.store(req, { ...this.base(req), status: TaskState.RETRY, result: exc, traceback: tracebackOf(cause) });
+    await this.store(req, stateMeta(req.id, TaskState.RETRY, exc, tracebackOf(cause), this.extra(req)));
     await this.publisher.publishRetry(delivery.queue, buildRetryMessage(req, eta, this.config.worker.hostname), eta);
     const seconds = Math.max(0, Math.round((eta.getTime() - Date.now()) / 1000));
-    this.logger.log(`Task ${req.task}[${req.id}] retry: Retry in ${seconds}s: ${exc.exc_type}(${exc.exc_message.map(repr).join(', ')})`);
+    this.logger.log(`Task ${req.task}[${req.id}] retry: Retry in ${seconds}s: ${excRepr(exc)}`);
     await this.hook('onRetry', def, cause, ctx);
     this.events.emit({ type: 'retried', request: ctx.request, error: cause });
     return ACK;
@@ -195,16 +201,8 @@ export class TaskExecutor {
     return this.backend.store(meta, { replyTo: req.replyTo, correlationId: req.correlationId });
   }
 
-  private base(req: TaskRequest): ResultMeta {
-    return { status: TaskState.PENDING, result: null, traceback: null, children: [], date_done: null, ...this.extra(req), task_id: req.id };
-  }
-
-  /** Celery adds group_id and parent_id to the meta only when they are set. */
   private extra(req: TaskRequest): Partial<ResultMeta> {
-    const extra: Partial<ResultMeta> = {};
-    if (req.group) extra.group_id = req.group;
-    if (req.parentId) extra.parent_id = req.parentId;
-    return extra;
+    return metaExtra(req.group, req.parentId);
   }
 
   requestInfo(req: TaskRequest, delivery: Delivery, timeLimit: [number | null, number | null] = req.timeLimit): TaskRequestInfo {

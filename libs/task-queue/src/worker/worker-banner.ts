@@ -1,5 +1,6 @@
 import { hostname, platform, release } from 'node:os';
-import { ResolvedTaskQueueOptions, maskUrl } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { maskUrl } from '../transports/url-mask';
 
 /** The start-up banner, with what `celery worker` shows: node, broker, backend, queues, concurrency, tasks. */
 export function workerBanner(config: ResolvedTaskQueueOptions, broker: string, backend: string, tasks: string[], version: string): string {

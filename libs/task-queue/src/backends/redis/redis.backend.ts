@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ResolvedTaskQueueOptions, maskUrl } from '../../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../../task-queue.options';
+import { maskUrl } from '../../transports/url-mask';
 import { ResultMeta, decodeResultMeta, encodeResultMeta } from '../../protocol/result-meta';
 import { RedisEndpoint, parseRedisUrl } from '../../brokers/redis/redis-url';
 import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnect } from '../../brokers/redis/redis.connection';

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../errors';
-import { maskUrl } from '../../task-queue.options';
+import { maskUrl } from '../../transports/url-mask';
 
 /** What a `redis://` or `rediss://` URL says, ready for ioredis. */
 export interface RedisEndpoint {
