@@ -1,5 +1,5 @@
 import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
-import { loadAmqplib } from 'nestjs-celery/internal/brokers/amqp/amqplib.loader';
+import { loadAmqplib } from 'nestjs-celery/internal/transports/amqp/amqplib.loader';
 import { Delivery, deadLetterQueueOf } from 'nestjs-celery/internal/brokers/broker.interface';
 import { InvalidTaskMessageError } from 'nestjs-celery/internal/errors';
 import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';

@@ -1,6 +1,6 @@
 import { ConfigurationError } from '../errors';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
-import { schemeOf } from '../brokers/broker.factory';
+import { schemeOf } from '../transports/url-scheme';
 import { ResultBackend } from './result-backend.interface';
 import { MemoryResultBackend } from './memory/memory.backend';
 import { assertOptionalPeer } from '../peers/optional-peer.loader';

@@ -1,6 +1,7 @@
 import { ConfigurationError } from '../errors';
 import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { Broker } from './broker.interface';
+import { schemeOf } from '../transports/url-scheme';
 import { MemoryBroker } from './memory/memory.broker';
 import { assertOptionalPeer } from '../peers/optional-peer.loader';
 import { loadIoredis } from '../peers/ioredis.loader';
@@ -32,9 +33,4 @@ export function createBroker(options: ResolvedTaskQueueOptions): Broker {
     default:
       throw new ConfigurationError(`Unsupported broker URL scheme "${scheme}://" in brokerUrl. Supported: ${SUPPORTED.join(', ')}.`);
   }
-}
-
-export function schemeOf(url: string): string {
-  const m = /^([a-z][a-z0-9+.-]*):/i.exec(url);
-  return m ? m[1].toLowerCase() : url;
 }

@@ -3,7 +3,7 @@ import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { TaskRegistry } from '../registry/task.registry';
 import { brokerInfoReply, commandFailedReply, confReply, errorReply, helloReply, okReply, queueInfoReply, requestInfoReply, revokedReply, scheduledReply, statsReply, unknownCommandReply } from '../protocol/control-reply';
 import { maskUrl } from '../transports/url-mask';
-import { schemeOf } from '../brokers/broker.factory';
+import { schemeOf } from '../transports/url-scheme';
 import type { JobView, WorkerState } from '../interfaces/worker-state.interface';
 import { LamportClock } from '../events/lamport.clock';
 import { EventDispatcher } from '../events/event.dispatcher';

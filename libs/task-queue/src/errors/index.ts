@@ -9,6 +9,7 @@ export * from './content-disallowed.error';
 export * from './task-timeout.error';
 export * from './task-failed.error';
 export * from './broker-unavailable.error';
+export * from './result-backend-unavailable.error';
 export * from './retry.error';
 export * from './max-retries-exceeded.error';
 export * from './time-limit.error';

@@ -11,7 +11,8 @@
  * │   └── ContentDisallowedError     a content type that is not accepted
  * ├── TaskTimeoutError               AsyncResult.get() waited longer than its timeout
  * ├── TaskFailedError                the remote task failed; carries excType, excMessage, traceback
- * ├── BrokerUnavailableError         the broker could not be reached within the bound
+ * ├── BrokerUnavailableError         the broker (or a shared transport) could not be reached within the bound
+ * │   └── ResultBackendUnavailableError  the result backend could not be reached, or is closed
  * ├── RetryError                     thrown by ctx.retry(): end this run, run again later
  * ├── MaxRetriesExceededError        a retry after the last allowed one
  * ├── SoftTimeLimitExceededError     the soft time limit passed (the AbortSignal's reason)

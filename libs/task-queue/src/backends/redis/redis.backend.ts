@@ -4,13 +4,13 @@ import type Redis from 'ioredis';
 import { ResolvedTaskQueueOptions } from '../../task-queue.options';
 import { maskUrl } from '../../transports/url-mask';
 import { ResultMeta, decodeResultMeta, encodeResultMeta } from '../../protocol/result-meta';
-import { RedisEndpoint, parseRedisUrl } from '../../brokers/redis/redis-url';
-import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnect } from '../../brokers/redis/redis.connection';
-import { BrokerUnavailableError } from '../../errors';
+import { RedisEndpoint, parseRedisUrl } from '../../transports/redis/redis-url';
+import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnect } from '../../transports/redis/redis.connection';
+import { ResultBackendUnavailableError } from '../../errors';
 import { ChordPart, ResultBackend } from '../result-backend.interface';
 import { RedisChordStore } from './redis-chord.store';
 import { STORE_RESULT_SCRIPT } from './lua/store-result.script';
-import { ResultSubscriber } from './result.subscriber';
+import { RedisSubscriber } from '../../transports/redis/redis.subscriber';
 
 /** This process's `reply_to`: one stable id, as Celery's `thread_oid`. */
 const PROCESS_OID = randomUUID();
@@ -38,7 +38,7 @@ export class RedisResultBackend implements ResultBackend {
   private readonly prefix: string;
   private cmd: Redis | null = null;
   private gate: ReadyGate | null = null;
-  private readonly subscriber: ResultSubscriber;
+  private readonly subscriber: RedisSubscriber;
   private pending: PendingStore[] = [];
   private flushScheduled = false;
   private closed = false;
@@ -49,7 +49,11 @@ export class RedisResultBackend implements ResultBackend {
     this.health = new RedisHealth(this.logger, maskUrl(url));
     this.prefix = options.redis.keyPrefix;
     this.chords = new RedisChordStore(this.prefix, () => Math.max(0, Math.floor(this.options.resultExpires)));
-    this.subscriber = new ResultSubscriber(this.endpoint, this.health, options.redis.reconnectMaxDelay, (channels) => void this.reread(channels));
+    this.subscriber = new RedisSubscriber(this.endpoint, this.health, {
+      mode: 'subscribe',
+      reconnectMaxDelay: options.redis.reconnectMaxDelay,
+      onResubscribed: (channels) => void this.reread(channels),
+    });
   }
 
   describe(): string {
@@ -63,7 +67,7 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   store(meta: ResultMeta): Promise<void> {
-    if (this.closed) return Promise.reject(new BrokerUnavailableError(`Cannot store the result of task ${meta.task_id}: the Redis result backend is closed.`));
+    if (this.closed) return Promise.reject(new ResultBackendUnavailableError(`Cannot store the result of task ${meta.task_id}: the Redis result backend is closed.`));
     this.commands();
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ key: this.keyOf(meta.task_id), json: encodeResultMeta(meta), resolve, reject });
@@ -104,7 +108,7 @@ export class RedisResultBackend implements ResultBackend {
     if (this.pending.length) await this.flush().catch(() => undefined);
     await this.subscriber.close();
     if (this.cmd) {
-      this.gate!.failAll(new BrokerUnavailableError('The Redis result backend is closed.'));
+      this.gate!.failAll(new ResultBackendUnavailableError('The Redis result backend is closed.'));
       await closeConnection(this.cmd);
     }
   }
@@ -159,7 +163,7 @@ export class RedisResultBackend implements ResultBackend {
       }
       for (const s of batch) s.resolve();
     } catch (err) {
-      const e = err instanceof ConnectionLostError ? new BrokerUnavailableError(this.unreachable('store task results'), { cause: err }) : (err as Error);
+      const e = err instanceof ConnectionLostError ? new ResultBackendUnavailableError(this.unreachable('store task results'), { cause: err }) : (err as Error);
       for (const s of batch) s.reject(e);
     }
   }

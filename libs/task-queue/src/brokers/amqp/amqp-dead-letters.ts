@@ -1,7 +1,7 @@
 import type { Channel, Message } from 'amqplib';
 import { DeadLetter, deadLetterQueueOf } from '../broker.interface';
 import { toPublishOptions, toTaskMessage } from './amqp-headers';
-import { AmqpOutgoing } from './amqp.publisher';
+import { AmqpOutgoing } from '../../transports/amqp/amqp.publisher';
 
 /** Headers added to a dead-lettered message; `readDeadLetters` takes them off again. */
 export const DEAD_LETTER_REASON = 'x-dead-letter-reason';

@@ -1,10 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { Channel } from 'amqplib';
 import { ExchangeHandler, ExchangeSpec, ListenerQueueSpec } from '../broker.interface';
-import { closeChannelQuietly, settleWithin } from './amqp-channel.close';
+import { closeChannelQuietly, settleWithin } from '../../transports/amqp/amqp-channel.close';
 import { declareExchange, declareListenerQueue } from './amqp-exchange-topology';
 import { toTaskMessage } from './amqp-headers';
-import { AmqpConnection } from './amqp.connection';
+import { AmqpConnection } from '../../transports/amqp/amqp.connection';
 
 /** What a listener needs from its broker. */
 export interface AmqpListenerDeps {

@@ -5,8 +5,8 @@ import { TaskMessage } from '../../protocol/task-message';
 import { ConsumeOptions, Consumer, DeliveryHandler } from '../broker.interface';
 import { createAmqpDelivery } from './amqp-delivery';
 import { AmqpAckCoalescer } from './amqp-ack.coalescer';
-import { AmqpConnection } from './amqp.connection';
-import { closeChannelQuietly, settleWithin } from './amqp-channel.close';
+import { AmqpConnection } from '../../transports/amqp/amqp.connection';
+import { closeChannelQuietly, settleWithin } from '../../transports/amqp/amqp-channel.close';
 
 /** What a consumer needs from its broker. */
 export interface AmqpConsumerDeps {

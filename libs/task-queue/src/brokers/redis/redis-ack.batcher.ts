@@ -1,6 +1,6 @@
 import type Redis from 'ioredis';
 import { RedisKeys } from './redis-keys';
-import { ConnectionLostError, ReadyGate, untilClosed } from './redis.connection';
+import { ConnectionLostError, ReadyGate, untilClosed } from '../../transports/redis/redis.connection';
 
 interface PendingAck {
   tag: string;

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisKeys } from './redis-keys';
-import { ReadyGate, withReconnect } from './redis.connection';
+import { ReadyGate, withReconnect } from '../../transports/redis/redis.connection';
 import { MOVE_DUE_SCRIPT } from './lua/move-due.script';
 
 /** Most messages one move-due call takes from a queue's delayed set. */

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisKeys } from './redis-keys';
-import { RedisEndpoint } from './redis-url';
-import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from './redis.connection';
+import { RedisEndpoint } from '../../transports/redis/redis-url';
+import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from '../../transports/redis/redis.connection';
 
 /** Gets each item popped from one of the lists it was added with. */
 export type ListItemListener = (list: string, item: string) => void;

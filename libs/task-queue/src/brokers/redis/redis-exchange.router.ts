@@ -6,8 +6,8 @@ import { ExchangeHandler, ExchangeSpec, ListenerQueueSpec } from '../broker.inte
 import { routingMatches } from '../exchange-routing';
 import { messageOf, parseEnvelope, toEnvelope } from '../kombu/kombu-envelope';
 import { KOMBU_SEP, RedisKeys } from './redis-keys';
-import { ConnectionLostError, ReadyGate, withReconnect } from './redis.connection';
-import { PatternSubscriber } from './redis-pattern.subscriber';
+import { ConnectionLostError, ReadyGate, withReconnect } from '../../transports/redis/redis.connection';
+import { RedisSubscriber } from '../../transports/redis/redis.subscriber';
 import { DirectQueueReader } from './redis-direct.reader';
 import { PUBLISH_DIRECT_SCRIPT } from './lua/publish-direct.script';
 
@@ -20,7 +20,7 @@ export interface ExchangeRouterDeps {
   /** Milliseconds a publish or listen may wait for Redis (the broker's publishTimeout). */
   timeoutMs: number;
   /** Created on first use: fanout and topic listeners. */
-  subscriber: () => PatternSubscriber;
+  subscriber: () => RedisSubscriber;
   /** Created on first use: direct listeners. */
   reader: () => DirectQueueReader;
   describe: () => string;
@@ -88,7 +88,7 @@ export class RedisExchangeRouter {
         ? [base, `${base}/*`]
         : [queue.bindingKey ? `${base}/${escapeGlob(queue.bindingKey, true).replace(/#/g, '*')}` : base];
     const prefix = keys.channelPrefix(db);
-    const onMessage = (channel: string, payload: string) => {
+    const onMessage = (payload: string, channel: string) => {
       const rest = channel.startsWith(prefix) ? channel.slice(prefix.length) : channel;
       const slash = rest.indexOf('/');
       let message: TaskMessage;

@@ -8,13 +8,13 @@ import { maskUrl } from '../../transports/url-mask';
 import { Broker, ConsumeOptions, Consumer, DeadLetter, DeliveryHandler, ExchangeHandler, ExchangeSpec, ListenerQueueSpec, PublishOptions, deadLetterQueueOf } from '../broker.interface';
 import { KombuEnvelope, messageOf, toEnvelope } from '../kombu/kombu-envelope';
 import { RedisKeys } from './redis-keys';
-import { RedisEndpoint, parseRedisUrl } from './redis-url';
-import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from './redis.connection';
+import { RedisEndpoint, parseRedisUrl } from '../../transports/redis/redis-url';
+import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from '../../transports/redis/redis.connection';
 import { AckBatcher } from './redis-ack.batcher';
 import { UnackedRestorer } from './redis.restorer';
 import { RedisConsumer } from './redis.consumer';
 import { RedisExchangeRouter } from './redis-exchange.router';
-import { PatternSubscriber } from './redis-pattern.subscriber';
+import { RedisSubscriber } from '../../transports/redis/redis.subscriber';
 import { DirectQueueReader } from './redis-direct.reader';
 import { DelayedMover } from './redis-delayed.mover';
 
@@ -42,7 +42,7 @@ export class RedisBroker implements Broker {
   private restorer: UnackedRestorer | null = null;
   private mover: DelayedMover | null = null;
   private router: RedisExchangeRouter | null = null;
-  private subscriber: PatternSubscriber | null = null;
+  private subscriber: RedisSubscriber | null = null;
   private reader: DirectQueueReader | null = null;
   private readonly consumers = new Set<RedisConsumer>();
   /** Queues whose binding member this broker has written already. */
@@ -289,7 +289,11 @@ export class RedisBroker implements Broker {
     const o = this.options;
     return (this.router = new RedisExchangeRouter({
       cmd, gate, keys: this.keys, db: this.endpoint.db, timeoutMs: o.publishTimeout, describe: () => this.describe(), logger: this.logger,
-      subscriber: () => (this.subscriber ??= new PatternSubscriber(this.endpoint, this.health, o.redis.reconnectMaxDelay, (err) => this.logger.error(`An exchange listener threw: ${err.message}`))),
+      subscriber: () => (this.subscriber ??= new RedisSubscriber(this.endpoint, this.health, {
+          mode: 'psubscribe',
+          reconnectMaxDelay: o.redis.reconnectMaxDelay,
+          onListenerError: (err) => this.logger.error(`An exchange listener threw: ${err.message}`),
+        })),
       reader: () => (this.reader ??= new DirectQueueReader(this.endpoint, this.health, o.redis.reconnectMaxDelay, this.keys, cmd, gate, o.redis.blockTimeout, this.logger)),
     }));
   }

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { Consumer, ConsumeOptions, DeliveryHandler, deadLetterQueueOf } from '../broker.interface';
 import { PRIORITY_STEPS, RedisKeys } from './redis-keys';
-import { ConnectionLostError, ReadyGate, closeConnection, untilClosed, withReconnect } from './redis.connection';
+import { ConnectionLostError, ReadyGate, closeConnection, untilClosed, withReconnect } from '../../transports/redis/redis.connection';
 import { UnackedRestorer } from './redis.restorer';
 import { AckBatcher } from './redis-ack.batcher';
 import { DeliverySettler, RedisDelivery, deadLetterRecord } from './redis.delivery';

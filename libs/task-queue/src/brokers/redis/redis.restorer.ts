@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { KOMBU_SEP, RedisKeys } from './redis-keys';
-import { ReadyGate, withReconnect } from './redis.connection';
+import { ReadyGate, withReconnect } from '../../transports/redis/redis.connection';
 import { parseUnackedEntry } from './unacked-entry';
 import { REQUEUE_SCRIPT } from './lua/requeue.script';
 import { RELEASE_MUTEX_SCRIPT } from './lua/release-mutex.script';

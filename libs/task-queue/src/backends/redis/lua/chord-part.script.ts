@@ -1,4 +1,4 @@
-import { RedisScript } from '../../../brokers/redis/lua/redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * chord-part: one chord header task's outcome, counted atomically in Celery's layout

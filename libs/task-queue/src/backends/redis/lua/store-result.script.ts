@@ -1,4 +1,4 @@
-import { RedisScript } from '../../../brokers/redis/lua/redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * store-result: Celery's `_store_result` in one atomic step and one round trip: keep a stored

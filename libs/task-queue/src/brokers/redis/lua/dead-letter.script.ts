@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * dead-letter: takes a delivered message out of unacked and pushes its record onto the queue's

@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * defer: takes a delivered message out of unacked and puts it in its queue's delayed set, in one

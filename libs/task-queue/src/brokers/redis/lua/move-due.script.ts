@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * The Lua function that moves due messages from a queue's delayed set (`_taskq.delayed.<queue>`,

@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * publish-direct: kombu's publish to a named direct exchange (celery-wire.md 3.4), e.g. Celery's

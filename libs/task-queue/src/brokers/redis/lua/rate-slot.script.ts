@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * rate-slot: the next start slot of a rate limit shared by every worker (`globalRateLimit`), on

@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /** release-mutex: deletes kombu's `unacked_mutex` only if we still own it (redis-py Lock's release). */
 export const RELEASE_MUTEX_SCRIPT = new RedisScript('release-mutex', `

@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 
 /**
  * requeue: moves one unacked message back to its queue(s), only if `unacked` still holds exactly

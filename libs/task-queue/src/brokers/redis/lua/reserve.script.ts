@@ -1,4 +1,4 @@
-import { RedisScript } from './redis-script';
+import { RedisScript } from '../../../transports/redis/redis-script';
 import { MOVE_DUE_LUA } from './move-due.script';
 
 /**

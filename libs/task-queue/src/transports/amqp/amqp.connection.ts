@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { Logger } from '@nestjs/common';
 import type { Channel, ChannelModel, ConfirmChannel, RecoveringChannelModel } from 'amqplib';
 import { BrokerUnavailableError, ConfigurationError } from '../../errors';
-import { maskUrl } from '../../transports/url-mask';
+import { maskUrl } from '../url-mask';
 import { closeChannelQuietly, settleWithin } from './amqp-channel.close';
 import { loadAmqplib } from './amqplib.loader';
 

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../errors';
-import { maskUrl } from '../../transports/url-mask';
+import { maskUrl } from '../url-mask';
 
 /** What a `redis://` or `rediss://` URL says, ready for ioredis. */
 export interface RedisEndpoint {
