@@ -7,7 +7,7 @@ import { ResolvedTaskQueueOptions } from '../task-queue.options';
 import { TaskRegistry } from '../registry/task.registry';
 import { ConfigurationError } from '../errors';
 import { TaskExecutor } from './task.executor';
-import { TaskConsumer } from './task.consumer';
+import { TaskDispatcher } from './task.dispatcher';
 import { TaskEvents } from '../events/task.events';
 import { RevokedSet } from './revoked.set';
 import { LamportClock } from '../events/lamport.clock';
@@ -34,7 +34,7 @@ export const TASK_QUEUE_TRANSPORT = Symbol('TASK_QUEUE_TRANSPORT');
 export class TaskQueueServer extends Server implements CustomTransportStrategy {
   override transportId = TASK_QUEUE_TRANSPORT;
   protected override readonly logger = new Logger('TaskQueueWorker');
-  private consumer: TaskConsumer | null = null;
+  private consumer: TaskDispatcher | null = null;
   private dispatcher: EventDispatcher | null = null;
   private mailbox: Mailbox | null = null;
   private closing: Promise<void> | null = null;
@@ -71,7 +71,7 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
     try {
       await Promise.all([this.broker.connect(), this.backend.connect()]);
       const revoked = new RevokedSet(this.config.worker.stateDb);
-      const consumer = new TaskConsumer(this.broker, this.backend, this.registry, this.executor, this.events, revoked, this.config);
+      const consumer = new TaskDispatcher(this.broker, this.registry, this.executor, this.events, revoked, this.config);
       this.consumer = consumer;
       const clock = new LamportClock();
       const hostname = this.config.worker.hostname;
@@ -104,7 +104,7 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
   }
 
   /** A shared rate limit needs a broker that can count for every worker; refuse to start without one. */
-  private checkGlobalRateLimits(consumer: TaskConsumer): void {
+  private checkGlobalRateLimits(consumer: TaskDispatcher): void {
     if (this.broker.reserveRateSlot) return;
     const tasks = this.registry.all().filter((d) => consumer.optionsFor(d.name).globalRateLimit).map((d) => d.name);
     if (tasks.length) {
@@ -116,7 +116,7 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
   }
 
   /** Tasks whose time limit (or absence of one) outlasts the broker's delivery timeout get a warning at start. */
-  private warnAboutConsumerTimeout(consumer: TaskConsumer): void {
+  private warnAboutConsumerTimeout(consumer: TaskDispatcher): void {
     if (!this.broker.checkConsumerTimeout) return;
     for (const def of this.registry.all()) {
       const limit = consumer.optionsFor(def.name).timeLimit;
