@@ -14,7 +14,7 @@ import { createResultBackend } from 'nestjs-celery/internal/backends/result-back
 import { TaskRegistry } from 'nestjs-celery/internal/registry/task.registry';
 import { TaskControl } from 'nestjs-celery/internal/control/task-control';
 import { CanvasPublisher } from 'nestjs-celery/internal/canvas/canvas.publisher';
-import { resolveOptions } from 'nestjs-celery/internal/task-queue.options';
+import { resolveOptions } from 'nestjs-celery/internal/options/resolve-options';
 import { resolveBeatOptions } from 'nestjs-celery/internal/beat/beat.config';
 import { BeatService } from 'nestjs-celery/internal/beat/beat.service';
 import { BeatEntry } from 'nestjs-celery/internal/beat/beat.options';

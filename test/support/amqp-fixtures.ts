@@ -1,7 +1,10 @@
 import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
 import { RpcResultBackend } from 'nestjs-celery/internal/backends/rpc/rpc.backend';
 import { ORIGIN, TaskMessage, buildTaskMessage, SendOptions } from 'nestjs-celery/internal/protocol/task-message';
-import { AmqpTransportOptions, ResolvedTaskQueueOptions, TaskQueueModuleOptions, resolveOptions } from 'nestjs-celery/internal/task-queue.options';
+import { AmqpTransportOptions } from 'nestjs-celery/internal/options/amqp-options';
+import { ResolvedTaskQueueOptions } from 'nestjs-celery/internal/options/resolved-options';
+import { TaskQueueModuleOptions } from 'nestjs-celery/internal/options/task-queue-options';
+import { resolveOptions } from 'nestjs-celery/internal/options/resolve-options';
 import { runPythonJson } from './python-celery';
 
 /** Resolved options for a suite's vhost, with short bounds so failures show fast. */

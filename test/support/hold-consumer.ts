@@ -4,7 +4,7 @@
  * argv: <broker url> <queue> <prefetch>
  */
 import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
-import { resolveOptions } from 'nestjs-celery/internal/task-queue.options';
+import { resolveOptions } from 'nestjs-celery/internal/options/resolve-options';
 
 const [url, queue, prefetch] = process.argv.slice(2);
 const broker = new RedisBroker(url, resolveOptions({ brokerUrl: url }));

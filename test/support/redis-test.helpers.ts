@@ -1,6 +1,8 @@
 import Redis from 'ioredis';
 import { REDIS_HOST, REDIS_PORT, redisUrlFor, suiteDb } from './test-env';
-import { ResolvedTaskQueueOptions, TaskQueueModuleOptions, resolveOptions } from 'nestjs-celery/internal/task-queue.options';
+import { ResolvedTaskQueueOptions } from 'nestjs-celery/internal/options/resolved-options';
+import { TaskQueueModuleOptions } from 'nestjs-celery/internal/options/task-queue-options';
+import { resolveOptions } from 'nestjs-celery/internal/options/resolve-options';
 import { ORIGIN, TaskMessage, buildTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { Delivery } from 'nestjs-celery/internal/brokers/broker.interface';
 

@@ -1,10 +1,14 @@
 // The public API. Apps import only from here.
 export { TaskQueueModule } from './task-queue.module';
 export { TASK_QUEUE_OPTIONS_TYPE, TASK_QUEUE_ASYNC_OPTIONS_TYPE } from './task-queue.module-definition';
-export type { TaskQueueModuleOptions, WorkerOptions, RedisTransportOptions, AmqpTransportOptions, ResolvedTaskQueueOptions } from './task-queue.options';
+export type { TaskQueueModuleOptions } from './options/task-queue-options';
+export type { WorkerOptions } from './options/worker-options';
+export type { RedisTransportOptions } from './options/redis-options';
+export type { AmqpTransportOptions } from './options/amqp-options';
+export type { ResolvedTaskQueueOptions } from './options/resolved-options';
 export { TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG } from './task-queue.constants';
 export { SharedTask } from './decorators/shared-task.decorator';
-export type { SharedTaskOptions } from './interfaces/shared-task-options.interface';
+export type { SharedTaskOptions } from './options/shared-task-options';
 export { TaskClient } from './client/task.client';
 export type { BoundTask, ApplyOptions, ManyCall } from './client/task.client';
 export { AsyncResult } from './result/async-result';
@@ -27,7 +31,7 @@ export { TaskContext } from './context/task-context';
 export type { TaskRequestInfo, RetryOptions } from './context/task-context';
 export { TaskContextHost } from './context/task-context.host';
 export type { TaskEvent, TaskEventName } from './events/task.events';
-export type { TaskExecutionOptions, ErrorClass } from './interfaces/shared-task-options.interface';
+export type { TaskExecutionOptions, ErrorClass } from './options/shared-task-options';
 export { TaskControl } from './control/task-control';
 export type { BroadcastOptions } from './control/task-control';
 export { Signature, chain, group, chord } from './canvas/signature';

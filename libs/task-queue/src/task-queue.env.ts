@@ -1,4 +1,4 @@
-import { TaskQueueModuleOptions } from './task-queue.options';
+import { TaskQueueModuleOptions } from './options/task-queue-options';
 
 /**
  * Module options from `TASKQUEUE_*` environment variables, shared by the example apps and the CLI:

@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { TaskQueueModuleOptions } from './task-queue.options';
+import { TaskQueueModuleOptions } from './options/task-queue-options';
 
 export const {
   ConfigurableModuleClass: TaskQueueConfigurableModule,

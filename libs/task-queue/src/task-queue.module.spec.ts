@@ -5,7 +5,7 @@ import { SharedTask } from './decorators/shared-task.decorator';
 import { TaskRegistry } from './registry/task.registry';
 import { TaskClient } from './client/task.client';
 import { TASK_QUEUE_CONFIG } from './task-queue.constants';
-import { ResolvedTaskQueueOptions } from './task-queue.options';
+import { ResolvedTaskQueueOptions } from './options/resolved-options';
 import { ConfigurationError, DuplicateTaskError, TaskDefinitionError } from './errors';
 
 @Injectable()

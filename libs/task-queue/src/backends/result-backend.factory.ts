@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { schemeOf } from '../transports/url-scheme';
 import { ResultBackend } from './result-backend.interface';
 import { MemoryResultBackend } from './memory/memory.backend';

@@ -1,6 +1,7 @@
 import { schemeOf } from '../brokers/broker.factory';
 import { ConfigurationError } from '../errors';
-import { ResolvedTaskQueueOptions, maskUrl } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
+import { maskUrl } from '../transports/url-mask';
 import { ResolvedBeatOptions } from './beat.options';
 import { BeatStore } from './beat.store';
 import { noStoreError } from './beat.config';

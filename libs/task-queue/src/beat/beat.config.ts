@@ -1,6 +1,8 @@
 import { ConfigurationError } from '../errors';
 import { schemeOf } from '../brokers/broker.factory';
-import { ResolvedTaskQueueOptions, TaskQueueModuleOptions, maskUrl } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
+import { TaskQueueModuleOptions } from '../options/task-queue-options';
+import { maskUrl } from '../transports/url-mask';
 import { ResolvedBeatOptions } from './beat.options';
 import { validateEntry } from './schedule.factory';
 

@@ -1,7 +1,8 @@
 import { Provider } from '@nestjs/common';
 import { TASK_QUEUE_MODULE_OPTIONS } from '../task-queue.module-definition';
 import { TASK_QUEUE_CONFIG } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions, TaskQueueModuleOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
+import { TaskQueueModuleOptions } from '../options/task-queue-options';
 import { TASK_QUEUE_BEAT_CONFIG } from './beat.constants';
 import { resolveBeatOptions } from './beat.config';
 import { BeatService } from './beat.service';

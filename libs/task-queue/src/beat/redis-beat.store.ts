@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisEndpoint, parseRedisUrl } from '../brokers/redis/redis-url';
 import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from '../brokers/redis/redis.connection';
-import { maskUrl } from '../task-queue.options';
+import { maskUrl } from '../transports/url-mask';
 import { BeatEntry } from './beat.options';
 import { BeatLeaderInfo, BeatStore, FireOutcome, FireRequest, StoredEntry } from './beat.store';
 import { BEAT_FIRE_SCRIPT } from './lua/beat-fire.script';

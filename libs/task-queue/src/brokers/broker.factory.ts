@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { Broker } from './broker.interface';
 import { schemeOf } from '../transports/url-scheme';
 import { MemoryBroker } from './memory/memory.broker';

@@ -6,7 +6,7 @@ import { ExceptionInfo, dependencyRaised, excRepr, exceptionInfo } from '../prot
 import { groupTuple, taskTuple } from '../protocol/result-tuple';
 import { ChordError } from '../errors';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskState } from '../states';
 import { AsyncResult } from '../result/async-result';
 import { CanvasPublisher, CanvasResult, allTaskIds } from './canvas.publisher';

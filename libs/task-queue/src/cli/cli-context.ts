@@ -8,7 +8,8 @@ import { TaskControl } from '../control/task-control';
 import { CanvasPublisher } from '../canvas/canvas.publisher';
 import { TaskPublisher } from '../publish/task.publisher';
 import { optionsFromEnv } from '../task-queue.env';
-import { ResolvedTaskQueueOptions, resolveOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
+import { resolveOptions } from '../options/resolve-options';
 
 /** Flags every command shares; each falls back to its TASKQUEUE_* variable, then to the default. */
 export interface ConnectionFlags {

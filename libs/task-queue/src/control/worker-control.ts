@@ -1,5 +1,5 @@
 import { hostname as osHostname } from 'node:os';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRegistry } from '../registry/task.registry';
 import { brokerInfoReply, commandFailedReply, confReply, errorReply, helloReply, okReply, queueInfoReply, requestInfoReply, revokedReply, scheduledReply, statsReply, unknownCommandReply } from '../protocol/control-reply';
 import { maskUrl } from '../transports/url-mask';

@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import { SHARED_TASK_METADATA } from '../task-queue.constants';
-import { SharedTaskOptions } from '../interfaces/shared-task-options.interface';
+import { SharedTaskOptions } from '../options/shared-task-options';
 
 /**
  * Marks a provider method as a task that workers run and clients send by name.

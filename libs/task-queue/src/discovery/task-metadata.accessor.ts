@@ -1,6 +1,6 @@
 import { SHARED_TASK_METADATA, TASK_CONTEXT_PARAM_METADATA, TASK_EVENT_LISTENER_METADATA } from '../task-queue.constants';
 import type { TaskEventName } from '../events/task.events';
-import { SharedTaskOptions } from '../interfaces/shared-task-options.interface';
+import { SharedTaskOptions } from '../options/shared-task-options';
 
 /** Reads @SharedTask metadata from a method. Works without DI, so task references can be built statically. */
 export function getSharedTaskMetadata(target: unknown): SharedTaskOptions | undefined {

@@ -1,5 +1,5 @@
 import type { TaskRequest } from '../protocol/task-message';
-import type { TaskExecutionOptions } from './shared-task-options.interface';
+import type { TaskExecutionOptions } from '../options/shared-task-options';
 
 /** One task the worker holds, as remote control reports it. */
 export interface JobView {

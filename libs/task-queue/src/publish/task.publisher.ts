@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Broker } from '../brokers/broker.interface';
 import { TaskMessage, etaOf } from '../protocol/task-message';
 import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRegistry } from '../registry/task.registry';
 
 /** Where a countdown/eta waits: in the broker (delayed delivery) or in the worker that received it. */

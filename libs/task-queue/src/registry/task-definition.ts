@@ -1,4 +1,4 @@
-import { SharedTaskOptions } from '../interfaces/shared-task-options.interface';
+import { SharedTaskOptions } from '../options/shared-task-options';
 
 /** A discovered task: where it lives and how to call it. */
 export interface TaskDefinition {

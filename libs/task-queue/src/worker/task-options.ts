@@ -1,24 +1,12 @@
-import { SharedTaskOptions, TaskExecutionOptions } from '../interfaces/shared-task-options.interface';
+import { SharedTaskOptions, TaskExecutionOptions } from '../options/shared-task-options';
+import { TASK_EXECUTION_DEFAULTS } from '../options/task-queue.defaults';
 
 /** Execution options with every default applied, for one task. */
 type Unset = 'timeLimit' | 'softTimeLimit' | 'rateLimit' | 'globalRateLimit';
 export type ResolvedTaskOptions = Required<Omit<TaskExecutionOptions, Unset>> & Pick<TaskExecutionOptions, Unset>;
 
-/** Celery's defaults, in one place. */
-export const TASK_DEFAULTS: ResolvedTaskOptions = {
-  ignoreResult: false,
-  storeErrorsEvenIfIgnored: false,
-  trackStarted: false,
-  maxRetries: 3,
-  defaultRetryDelay: 180,
-  autoretryFor: [],
-  dontAutoretryFor: [],
-  retryBackoff: false,
-  retryBackoffMax: 600,
-  retryJitter: true,
-  acksLate: true,
-  rejectOnWorkerLost: true,
-};
+/** Celery's defaults (task-queue.defaults.ts), typed for the worker. */
+export const TASK_DEFAULTS: ResolvedTaskOptions = TASK_EXECUTION_DEFAULTS;
 
 const EXECUTION_KEYS = [...Object.keys(TASK_DEFAULTS), 'timeLimit', 'softTimeLimit', 'rateLimit', 'globalRateLimit'];
 

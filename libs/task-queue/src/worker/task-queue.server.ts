@@ -3,7 +3,7 @@ import { CustomTransportStrategy, Server } from '@nestjs/microservices';
 import { Broker } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRegistry } from '../registry/task.registry';
 import { ConfigurationError } from '../errors';
 import { TaskExecutor } from './task.executor';

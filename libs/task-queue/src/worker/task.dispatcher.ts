@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { Broker, Consumer, Delivery } from '../brokers/broker.interface';
 import { InvalidTaskMessageError, NotRegisteredError } from '../errors';
 import { TaskRequest, parseTaskMessage, peekTaskId } from '../protocol/task-message';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRegistry } from '../registry/task.registry';
 import { TaskDefinition } from '../registry/task-definition';
 import { TaskExecutor } from './task.executor';

@@ -4,7 +4,7 @@ import { Delivery } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
 import { Ignore, Reject, RetryError, SoftTimeLimitExceededError, TaskRevokedError, TimeLimitExceededError } from '../errors';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRequest, buildRetryMessage } from '../protocol/task-message';
 import { ResultMeta, metaExtra, readyMeta, startedResult, stateMeta } from '../protocol/result-meta';
 import { excRepr, exceptionInfo, notRegisteredInfo, tracebackOf } from '../protocol/exception-info';

@@ -1,5 +1,5 @@
 import { hostname, platform, release } from 'node:os';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { maskUrl } from '../transports/url-mask';
 
 /** The start-up banner, with what `celery worker` shows: node, broker, backend, queues, concurrency, tasks. */

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { ResolvedTaskQueueOptions } from '../../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { ResultMeta, decodeResultMeta, encodeResultMeta } from '../../protocol/result-meta';
 import { TaskState } from '../../states';
 import { ChordPart, ResultBackend } from '../result-backend.interface';

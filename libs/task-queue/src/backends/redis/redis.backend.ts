@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ResolvedTaskQueueOptions } from '../../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { maskUrl } from '../../transports/url-mask';
 import { ResultMeta, decodeResultMeta, encodeResultMeta } from '../../protocol/result-meta';
 import { RedisEndpoint, parseRedisUrl } from '../../transports/redis/redis-url';

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import { ConfigurationError } from '../../errors';
 import { JSON_CONTENT_TYPE } from '../../protocol/task-message';
 import { ResultMeta } from '../../protocol/result-meta';
-import { ResolvedTaskQueueOptions } from '../../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { maskUrl } from '../../transports/url-mask';
 import { Delivery } from '../../brokers/broker.interface';
 import { AmqpConnection } from '../../transports/amqp/amqp.connection';
@@ -52,12 +52,12 @@ export class RpcResultBackend implements ResultBackend {
     const amqp = options.amqp;
     this.connection = new AmqpConnection(options.brokerUrl, {
       heartbeat: amqp.heartbeat,
-      reconnectDelay: amqp.reconnectDelay ?? 100,
-      reconnectMaxDelay: amqp.reconnectMaxDelay ?? 5000,
+      reconnectDelay: amqp.reconnectDelay,
+      reconnectMaxDelay: amqp.reconnectMaxDelay,
       name: 'RpcResultBackend',
     });
     this.publisher = new AmqpPublisher(this.connection, this.logger);
-    this.cache = new RpcResultCache(amqp.rpcResultCacheSize ?? 10_000);
+    this.cache = new RpcResultCache(amqp.rpcResultCacheSize);
   }
 
   describe(): string {
@@ -139,8 +139,8 @@ export class RpcResultBackend implements ResultBackend {
       },
       globalQos: false,
       timeoutMs: this.options.publishTimeout,
-      retryDelay: amqp.reconnectDelay ?? 100,
-      retryMaxDelay: amqp.reconnectMaxDelay ?? 5000,
+      retryDelay: amqp.reconnectDelay,
+      retryMaxDelay: amqp.reconnectMaxDelay,
       onGone: () => undefined,
     });
     await consumer.start();

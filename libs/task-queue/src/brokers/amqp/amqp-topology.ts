@@ -1,6 +1,6 @@
 import type { Channel, Options } from 'amqplib';
 import { ConfigurationError } from '../../errors';
-import { AmqpTransportOptions } from '../../task-queue.options';
+import { AmqpTransportOptions } from '../../options/amqp-options';
 import { deadLetterQueueOf } from '../broker.interface';
 
 /**

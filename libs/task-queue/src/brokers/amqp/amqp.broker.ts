@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { BrokerUnavailableError, ConfigurationError } from '../../errors';
 import { TaskMessage } from '../../protocol/task-message';
-import { ResolvedTaskQueueOptions } from '../../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { maskUrl } from '../../transports/url-mask';
 import { Broker, ConsumeOptions, Consumer, DeadLetter, DeliveryHandler, ExchangeHandler, ExchangeSpec, ListenerQueueSpec, PublishOptions } from '../broker.interface';
 import { AmqpChannelKeeper } from '../../transports/amqp/amqp-channel.keeper';
@@ -50,8 +50,8 @@ export class AmqpBroker implements Broker {
     const amqp = options.amqp;
     this.connection = new AmqpConnection(url, {
       heartbeat: amqp.heartbeat,
-      reconnectDelay: amqp.reconnectDelay ?? 100,
-      reconnectMaxDelay: amqp.reconnectMaxDelay ?? 5000,
+      reconnectDelay: amqp.reconnectDelay,
+      reconnectMaxDelay: amqp.reconnectMaxDelay,
       name: 'AmqpBroker',
     });
     this.connection.on('connect', () => this.declared.clear());
@@ -118,8 +118,8 @@ export class AmqpBroker implements Broker {
       connection: this.connection,
       logger: this.logger,
       timeoutMs: this.options.publishTimeout,
-      retryDelay: this.options.amqp.reconnectDelay ?? 100,
-      retryMaxDelay: this.options.amqp.reconnectMaxDelay ?? 5000,
+      retryDelay: this.options.amqp.reconnectDelay,
+      retryMaxDelay: this.options.amqp.reconnectMaxDelay,
       onGone: (l) => this.listeners.delete(l),
     });
     this.listeners.add(listener);
@@ -138,8 +138,8 @@ export class AmqpBroker implements Broker {
       copyToDelayed: (message, queue, at) => this.publishDelayed(message, queue, at),
       globalQos: amqp.queueType !== 'quorum',
       timeoutMs: this.options.publishTimeout,
-      retryDelay: amqp.reconnectDelay ?? 100,
-      retryMaxDelay: amqp.reconnectMaxDelay ?? 5000,
+      retryDelay: amqp.reconnectDelay,
+      retryMaxDelay: amqp.reconnectMaxDelay,
       onGone: (c) => this.consumers.delete(c),
     });
     this.consumers.add(consumer);

@@ -3,7 +3,7 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
 import { TaskMessage, peekTaskId } from '../../protocol/task-message';
-import { ResolvedTaskQueueOptions } from '../../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { maskUrl } from '../../transports/url-mask';
 import { Broker, ConsumeOptions, Consumer, DeadLetter, DeliveryHandler, ExchangeHandler, ExchangeSpec, ListenerQueueSpec, PublishOptions, deadLetterQueueOf } from '../broker.interface';
 import { KombuEnvelope, messageOf, toEnvelope } from '../kombu/kombu-envelope';

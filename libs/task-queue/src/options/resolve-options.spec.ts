@@ -1,6 +1,6 @@
-import { resolveOptions } from './task-queue.options';
-import { maskUrl } from './transports/url-mask';
-import { ConfigurationError } from './errors';
+import { resolveOptions } from './resolve-options';
+import { maskUrl } from '../transports/url-mask';
+import { ConfigurationError } from '../errors';
 
 describe('options', () => {
   it('masks passwords in URLs for logs', () => {

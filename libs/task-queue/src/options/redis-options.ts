@@ -1,0 +1,35 @@
+export interface RedisTransportOptions {
+  /**
+   * Seconds before a delivered, unacked message is restored to its queue. Default 3600. [visibility_timeout]
+   * @defaultValue 3600
+   */
+  visibilityTimeout?: number;
+  /**
+   * Seconds between checks for messages to restore. Default 60.
+   * @defaultValue 60
+   */
+  restoreInterval?: number;
+  /**
+   * Prefix for every key and channel. Default `''`. [global_keyprefix]
+   * @defaultValue `''`
+   */
+  keyPrefix?: string;
+  /**
+   * Seconds an idle consumer blocks in one wait before it looks at every queue again. The wait wakes
+   * at once for the base list of the queue it watches; messages in other queues or priority buckets
+   * are seen within this bound (kombu's BRPOP uses 1 s too). Default 1.
+   * @defaultValue 1
+   */
+  blockTimeout?: number;
+  /**
+   * Longest pause in milliseconds between reconnect attempts (backoff starts at 100 ms and doubles). Default 2000.
+   * @defaultValue 2000
+   */
+  reconnectMaxDelay?: number;
+  /**
+   * TLS options for `rediss://` URLs (Node's tls.connect options: `ca`, `cert`, `key`, `servername`,
+   * `rejectUnauthorized`…). Default: Node's defaults (the system CAs; the certificate must match the host).
+   * @defaultValue Node's defaults (the system CAs; the certificate must match the host)
+   */
+  tls?: import('node:tls').ConnectionOptions;
+}

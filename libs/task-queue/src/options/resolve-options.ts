@@ -1,0 +1,63 @@
+import { hostname, cpus } from 'node:os';
+import { ConfigurationError } from '../errors';
+import { TaskQueueModuleOptions } from './task-queue-options';
+import { ResolvedTaskQueueOptions } from './resolved-options';
+import { AMQP_DEFAULTS, REDIS_DEFAULTS, TASK_QUEUE_DEFAULTS, WORKER_DEFAULTS } from './task-queue.defaults';
+
+/** Applies every default (task-queue.defaults.ts) and checks what cannot work. */
+export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueueOptions {
+  const brokerUrl = o.brokerUrl || TASK_QUEUE_DEFAULTS.brokerUrl;
+  const defaultQueue = o.defaultQueue || TASK_QUEUE_DEFAULTS.defaultQueue;
+  if (o.taskSerializer && o.taskSerializer !== 'json') {
+    throw new ConfigurationError(`taskSerializer "${o.taskSerializer}" is not supported: only "json" is (it is Celery's default).`);
+  }
+  const w = o.worker ?? {};
+  const concurrency = w.concurrency ?? WORKER_DEFAULTS.concurrency(cpus().length);
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigurationError(`worker.concurrency must be a whole number >= 1, got ${concurrency}.`);
+  }
+  return {
+    brokerUrl,
+    resultBackend: o.resultBackend || defaultBackendFor(brokerUrl),
+    defaultQueue,
+    acceptContent: o.acceptContent ?? [...TASK_QUEUE_DEFAULTS.acceptContent],
+    taskSerializer: 'json',
+    resultExpires: o.resultExpires ?? TASK_QUEUE_DEFAULTS.resultExpires,
+    trackStarted: o.trackStarted ?? TASK_QUEUE_DEFAULTS.trackStarted,
+    taskDefaults: { ...o.taskDefaults },
+    delayInBroker: o.delayInBroker ?? TASK_QUEUE_DEFAULTS.delayInBroker,
+    publishTimeout: o.publishTimeout ?? TASK_QUEUE_DEFAULTS.publishTimeout,
+    redis: {
+      visibilityTimeout: o.redis?.visibilityTimeout ?? REDIS_DEFAULTS.visibilityTimeout,
+      restoreInterval: o.redis?.restoreInterval ?? REDIS_DEFAULTS.restoreInterval,
+      keyPrefix: o.redis?.keyPrefix ?? REDIS_DEFAULTS.keyPrefix,
+      blockTimeout: o.redis?.blockTimeout ?? REDIS_DEFAULTS.blockTimeout,
+      reconnectMaxDelay: o.redis?.reconnectMaxDelay ?? REDIS_DEFAULTS.reconnectMaxDelay,
+      tls: o.redis?.tls,
+    },
+    amqp: {
+      ...o.amqp,
+      queueType: o.amqp?.queueType ?? AMQP_DEFAULTS.queueType,
+      consumerTimeout: o.amqp?.consumerTimeout ?? AMQP_DEFAULTS.consumerTimeout,
+      reconnectDelay: o.amqp?.reconnectDelay ?? AMQP_DEFAULTS.reconnectDelay,
+      reconnectMaxDelay: o.amqp?.reconnectMaxDelay ?? AMQP_DEFAULTS.reconnectMaxDelay,
+      rpcResultCacheSize: o.amqp?.rpcResultCacheSize ?? AMQP_DEFAULTS.rpcResultCacheSize,
+    },
+    worker: {
+      queues: w.queues?.length ? w.queues : [defaultQueue],
+      concurrency,
+      prefetchMultiplier: w.prefetchMultiplier ?? WORKER_DEFAULTS.prefetchMultiplier,
+      hostname: w.hostname ?? WORKER_DEFAULTS.hostname(hostname()),
+      shutdownTimeout: w.shutdownTimeout ?? WORKER_DEFAULTS.shutdownTimeout,
+      handleSignals: w.handleSignals ?? WORKER_DEFAULTS.handleSignals,
+      stateDb: w.stateDb ?? WORKER_DEFAULTS.stateDb,
+      sendTaskEvents: w.sendTaskEvents ?? WORKER_DEFAULTS.sendTaskEvents,
+      beat: w.beat ?? WORKER_DEFAULTS.beat,
+    },
+  };
+}
+
+/** Celery's default backend: the broker itself for Redis and memory, `rpc://` for AMQP. */
+function defaultBackendFor(brokerUrl: string): string {
+  return /^amqps?:/i.test(brokerUrl) ? 'rpc://' : brokerUrl;
+}

@@ -1,0 +1,59 @@
+/**
+ * Every default of the module's options, in one place (the option types document each one with
+ * `@defaultValue`; `resolveOptions` applies these). Celery's defaults unless a comment says otherwise.
+ */
+export const TASK_QUEUE_DEFAULTS = {
+  brokerUrl: 'memory://',
+  defaultQueue: 'celery',
+  acceptContent: ['json'] as readonly string[],
+  resultExpires: 86_400,
+  trackStarted: false,
+  delayInBroker: true,
+  publishTimeout: 10_000,
+} as const;
+
+export const REDIS_DEFAULTS = {
+  visibilityTimeout: 3600,
+  restoreInterval: 60,
+  keyPrefix: '',
+  blockTimeout: 1,
+  reconnectMaxDelay: 2000,
+} as const;
+
+export const AMQP_DEFAULTS = {
+  queueType: 'classic' as 'classic' | 'quorum',
+  /** RabbitMQ's own `consumer_timeout` (30 min). */
+  consumerTimeout: 1_800_000,
+  reconnectDelay: 100,
+  reconnectMaxDelay: 5000,
+  rpcResultCacheSize: 10_000,
+};
+
+export const WORKER_DEFAULTS = {
+  /** Async tasks share one event loop, so a slot is cheap: CPUs × 4, at least 4. */
+  concurrency: (cpuCount: number): number => Math.max(4, cpuCount * 4),
+  prefetchMultiplier: 4,
+  /** Celery's node name: `celery@<hostname>`. */
+  hostname: (host: string): string => `celery@${host}`,
+  shutdownTimeout: 30,
+  handleSignals: true,
+  stateDb: '',
+  sendTaskEvents: false,
+  beat: false,
+} as const;
+
+/** Celery's task execution defaults (its `Task` class attributes), for options neither the task nor `taskDefaults` set. */
+export const TASK_EXECUTION_DEFAULTS = {
+  ignoreResult: false,
+  storeErrorsEvenIfIgnored: false,
+  trackStarted: false,
+  maxRetries: 3 as number | null,
+  defaultRetryDelay: 180,
+  autoretryFor: [],
+  dontAutoretryFor: [],
+  retryBackoff: false as boolean | number,
+  retryBackoffMax: 600,
+  retryJitter: true,
+  acksLate: true,
+  rejectOnWorkerLost: true,
+};
