@@ -16,14 +16,16 @@ export const LAYERS = {
   states: [],
   protocol: ['errors', 'states'],
   context: ['errors', 'states'],
-  options: ['errors', 'context'],
+  peers: ['errors'],
+  options: ['errors', 'context', 'protocol'],
   interfaces: ['errors', 'states', 'protocol', 'context', 'options'],
   registry: ['errors', 'options'],
-  transports: ['errors', 'protocol'],
-  brokers: ['errors', 'protocol', 'options', 'transports'],
-  backends: ['errors', 'states', 'protocol', 'options', 'transports'],
+  transports: ['errors', 'protocol', 'peers'],
+  brokers: ['errors', 'protocol', 'options', 'peers', 'transports'],
+  backends: ['errors', 'states', 'protocol', 'options', 'peers', 'transports'],
   events: ['errors', 'states', 'protocol', 'context', 'brokers'],
-  decorators: ['options', 'events'],
+  beat: ['errors', 'states', 'protocol', 'options', 'registry', 'peers', 'transports', 'brokers', 'backends', 'publish'],
+  decorators: ['options', 'events', 'beat'],
   discovery: ['errors', 'options', 'registry', 'context', 'events'],
   control: ['errors', 'states', 'protocol', 'interfaces', 'options', 'registry', 'transports', 'brokers', 'events'],
   publish: ['errors', 'protocol', 'options', 'registry', 'brokers'],
@@ -31,11 +33,14 @@ export const LAYERS = {
   canvas: ['errors', 'states', 'protocol', 'options', 'discovery', 'backends', 'control', 'publish', 'result'],
   client: ['errors', 'states', 'protocol', 'discovery', 'backends', 'control', 'publish', 'result', 'canvas'],
   worker: ['errors', 'states', 'protocol', 'context', 'interfaces', 'options', 'registry', 'decorators', 'discovery', 'transports', 'brokers', 'backends', 'events', 'control', 'publish', 'result', 'canvas'],
-  cli: ['errors', 'states', 'protocol', 'options', 'registry', 'brokers', 'backends', 'control', 'publish', 'result', 'canvas', 'client'],
+  monitor: ['errors', 'states', 'protocol', 'options', 'peers', 'transports', 'brokers', 'backends', 'events', 'control', 'decorators'],
+  dashboard: ['errors', 'states', 'protocol', 'options', 'transports', 'brokers', 'backends', 'control', 'client', 'beat', 'monitor'],
+  cli: ['errors', 'states', 'protocol', 'options', 'registry', 'peers', 'transports', 'brokers', 'backends', 'control', 'publish', 'result', 'canvas', 'client', 'beat', 'monitor', 'dashboard'],
 };
 const FOLDERS = Object.keys(LAYERS);
 /** Only adapter folders may load a driver (the drivers are optional peers, loaded lazily). */
-const DRIVER_FOLDERS = ['transports', 'brokers', 'backends'];
+// peers/ loads them lazily; beat/, monitor/ and cli/ (queue lengths) use Redis through type imports only.
+const DRIVER_FOLDERS = ['peers', 'transports', 'brokers', 'backends', 'beat', 'monitor', 'cli'];
 
 /**
  * Known exceptions, each with its reason. rpc:// reads replies with the AMQP broker's consumer (acks,
@@ -51,7 +56,7 @@ function layerRules(folder, alsoAllowed = []) {
     : [];
   const paths = DRIVER_FOLDERS.includes(folder)
     ? []
-    : ['ioredis', 'amqplib'].map((name) => ({ name, message: `Only transports/, brokers/ and backends/ may import ${name}.` }));
+    : ['ioredis', 'amqplib'].map((name) => ({ name, message: `Only peers/, transports/, brokers/, backends/, beat/, monitor/ and cli/ may import ${name}.` }));
   return {
     files: [`${LIB}/${folder}/**/*.ts`],
     ignores: [`${LIB}/**/*.spec.ts`],

@@ -12,12 +12,11 @@ import Redis from 'ioredis';
 import { createBroker } from 'nestjs-celery/internal/brokers/broker.factory';
 import { createResultBackend } from 'nestjs-celery/internal/backends/result-backend.factory';
 import { TaskRegistry } from 'nestjs-celery/internal/registry/task.registry';
-import { TaskControl } from 'nestjs-celery/internal/control/task-control';
-import { CanvasPublisher } from 'nestjs-celery/internal/canvas/canvas.publisher';
+import { TaskPublisher } from 'nestjs-celery/internal/publish/task.publisher';
 import { resolveOptions } from 'nestjs-celery/internal/options/resolve-options';
 import { resolveBeatOptions } from 'nestjs-celery/internal/beat/beat.config';
 import { BeatService } from 'nestjs-celery/internal/beat/beat.service';
-import { BeatEntry } from 'nestjs-celery/internal/beat/beat.options';
+import { BeatEntry } from 'nestjs-celery/internal/options/beat-options';
 import { Logger } from '@nestjs/common';
 
 function arg(name: string, dflt: number): number {
@@ -42,8 +41,7 @@ async function main(): Promise<void> {
   const broker = createBroker(config);
   const backend = createResultBackend(config);
   const registry = new TaskRegistry();
-  const control = new TaskControl(broker);
-  const beat = new BeatService(config, resolveBeatOptions({}, config), registry, new CanvasPublisher(broker, backend, config, registry, control), backend);
+  const beat = new BeatService(config, resolveBeatOptions({}, config), registry, new TaskPublisher(broker, config, registry), backend);
   const r = new Redis(url);
   try {
     const t0 = Date.now();

@@ -12,7 +12,7 @@ import Redis from 'ioredis';
 import { TaskControl } from 'nestjs-celery';
 import { createBroker } from 'nestjs-celery/internal/brokers/broker.factory';
 import { createResultBackend } from 'nestjs-celery/internal/backends/result-backend.factory';
-import { resolveOptions } from 'nestjs-celery/internal/task-queue.options';
+import { resolveOptions } from 'nestjs-celery/internal/options/resolve-options';
 import { TaskMonitor } from 'nestjs-celery/internal/monitor/task-monitor.service';
 import { resolveMonitorOptions } from 'nestjs-celery/internal/monitor/monitor.options';
 import type { CeleryEvent } from 'nestjs-celery/internal/monitor/celery-event';

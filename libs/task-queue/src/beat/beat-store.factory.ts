@@ -1,8 +1,8 @@
-import { schemeOf } from '../brokers/broker.factory';
+import { schemeOf } from '../transports/url-scheme';
 import { ConfigurationError } from '../errors';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { maskUrl } from '../transports/url-mask';
-import { ResolvedBeatOptions } from './beat.options';
+import { ResolvedBeatOptions } from '../options/beat-options';
 import { BeatStore } from './beat.store';
 import { noStoreError } from './beat.config';
 import { MemoryBeatStore } from './memory-beat.store';

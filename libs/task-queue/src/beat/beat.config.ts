@@ -1,9 +1,9 @@
 import { ConfigurationError } from '../errors';
-import { schemeOf } from '../brokers/broker.factory';
+import { schemeOf } from '../transports/url-scheme';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskQueueModuleOptions } from '../options/task-queue-options';
 import { maskUrl } from '../transports/url-mask';
-import { ResolvedBeatOptions } from './beat.options';
+import { ResolvedBeatOptions } from '../options/beat-options';
 import { validateEntry } from './schedule.factory';
 
 /**

@@ -1,6 +1,6 @@
 import { RedisKeys } from '../brokers/redis/redis-keys';
 import { toEnvelope } from '../brokers/kombu/kombu-envelope';
-import { CanvasPublisher } from '../canvas/canvas.publisher';
+import { TaskPublisher } from '../publish/task.publisher';
 import { ORIGIN, TaskMessage, buildTaskMessage } from '../protocol/task-message';
 import { BrokerPush, StoredEntry } from './beat.store';
 import { slotTaskId } from './slot-id';
@@ -14,11 +14,11 @@ export const PERIODIC_TASK_HEADER = 'periodic_task_name';
  * broker's Redis, lays them out as kombu envelopes for the store's atomic send script.
  */
 export class BeatPublisher {
-  constructor(private readonly canvas: CanvasPublisher, private readonly replyTo: string, private readonly redisKeys: RedisKeys | null) {}
+  constructor(private readonly publisher: TaskPublisher, private readonly replyTo: string, private readonly redisKeys: RedisKeys | null) {}
 
   /** The queue of an entry: its `options.queue`, else the task's own, else the default queue. */
   queueOf(stored: StoredEntry): string {
-    return this.canvas.queueFor(stored.entry.task, stored.entry.options?.queue);
+    return this.publisher.queueFor(stored.entry.task, stored.entry.options?.queue);
   }
 
   /** One Celery v2 task message per slot; the task id is the slot's UUID v5, the same on every replica. */
@@ -53,6 +53,6 @@ export class BeatPublisher {
 
   /** Publishes through the client's publisher (memory broker, RabbitMQ, a Redis broker that is not the store). */
   publish(queue: string, messages: readonly TaskMessage[]): Promise<void> {
-    return this.canvas.publishMany(queue, messages);
+    return this.publisher.publishMany(queue, messages);
   }
 }

@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { MissedRunPolicy, ResolvedBeatOptions } from './beat.options';
+import { MissedRunPolicy, ResolvedBeatOptions } from '../options/beat-options';
 import { BeatLeader } from './beat.leader';
 import { BeatPublisher } from './beat.publisher';
 import { BeatStore, StoredEntry } from './beat.store';

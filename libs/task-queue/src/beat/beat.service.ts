@@ -2,13 +2,13 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import { randomBytes } from 'node:crypto';
 import { RedisKeys } from '../brokers/redis/redis-keys';
 import { ResultBackend } from '../backends/result-backend.interface';
-import { CanvasPublisher } from '../canvas/canvas.publisher';
+import { TaskPublisher } from '../publish/task.publisher';
 import { TaskRegistry } from '../registry/task.registry';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { maskUrl } from '../transports/url-mask';
 import { TASK_QUEUE_BEAT_CONFIG, PERIODIC_METADATA } from './beat.constants';
-import { BeatEntry, PeriodicOptions, ResolvedBeatOptions, ScheduleSpec } from './beat.options';
+import { BeatEntry, PeriodicOptions, ResolvedBeatOptions, ScheduleSpec } from '../options/beat-options';
 import { BeatPublisher } from './beat.publisher';
 import { BeatScheduler } from './beat.scheduler';
 import { BeatLeaderInfo, BeatStore, StoredEntry } from './beat.store';
@@ -47,7 +47,7 @@ export class BeatService implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(TASK_QUEUE_CONFIG) private readonly config: ResolvedTaskQueueOptions,
     @Inject(TASK_QUEUE_BEAT_CONFIG) private readonly beat: ResolvedBeatOptions,
     private readonly registry: TaskRegistry,
-    private readonly canvas: CanvasPublisher,
+    private readonly publisher: TaskPublisher,
     @Inject(TASK_QUEUE_RESULT_BACKEND) private readonly backend: ResultBackend,
   ) {}
 
@@ -107,7 +107,7 @@ export class BeatService implements OnApplicationBootstrap, BeforeApplicationShu
   async startScheduler(): Promise<BeatScheduler> {
     if (this.schedulerInstance) return this.schedulerInstance;
     const keys = this.beat.storeIsBroker ? new RedisKeys(this.config.redis.keyPrefix) : null;
-    const publisher = new BeatPublisher(this.canvas, this.backend.replyTo, keys);
+    const publisher = new BeatPublisher(this.publisher, this.backend.replyTo, keys);
     const node = `${this.config.worker.hostname}/${process.pid}/${randomBytes(3).toString('hex')}`;
     this.schedulerInstance = new BeatScheduler(this.store, publisher, this.beat, node);
     await this.schedulerInstance.start();

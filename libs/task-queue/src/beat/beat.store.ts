@@ -1,4 +1,4 @@
-import { BeatEntry } from './beat.options';
+import { BeatEntry } from '../options/beat-options';
 
 /** An entry as stored, with its run-time state. */
 export interface StoredEntry {

@@ -1,4 +1,4 @@
-import { BeatEntry } from './beat.options';
+import { BeatEntry } from '../options/beat-options';
 import { BeatLeaderInfo, BeatStore, FireOutcome, FireRequest, StoredEntry } from './beat.store';
 
 interface Lease {

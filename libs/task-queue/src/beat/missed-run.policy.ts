@@ -1,4 +1,4 @@
-import { MissedRunPolicy } from './beat.options';
+import { MissedRunPolicy } from '../options/beat-options';
 import { Schedule } from './schedule.interface';
 
 /** What the leader does with one due entry in one tick. */

@@ -1,9 +1,9 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { RedisEndpoint, parseRedisUrl } from '../brokers/redis/redis-url';
-import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from '../brokers/redis/redis.connection';
+import { RedisEndpoint, parseRedisUrl } from '../transports/redis/redis-url';
+import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from '../transports/redis/redis.connection';
 import { maskUrl } from '../transports/url-mask';
-import { BeatEntry } from './beat.options';
+import { BeatEntry } from '../options/beat-options';
 import { BeatLeaderInfo, BeatStore, FireOutcome, FireRequest, StoredEntry } from './beat.store';
 import { BEAT_FIRE_SCRIPT } from './lua/beat-fire.script';
 import { BEAT_LEASE_SCRIPT, BEAT_RELEASE_SCRIPT } from './lua/beat-lease.script';

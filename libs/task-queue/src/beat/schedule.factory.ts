@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../errors';
-import { BeatEntry, ScheduleSpec } from './beat.options';
+import { BeatEntry, ScheduleSpec } from '../options/beat-options';
 import { BoundedSchedule } from './bounded.schedule';
 import { CronSchedule } from './cron.schedule';
 import { EverySchedule } from './every.schedule';

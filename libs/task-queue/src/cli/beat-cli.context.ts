@@ -1,4 +1,4 @@
-import { CanvasPublisher } from '../canvas/canvas.publisher';
+import { TaskPublisher } from '../publish/task.publisher';
 import { TaskRegistry } from '../registry/task.registry';
 import { resolveBeatOptions } from '../beat/beat.config';
 import { BeatService } from '../beat/beat.service';
@@ -15,9 +15,9 @@ export async function withBeat(flags: BeatFlags, fn: (beat: BeatService, ctx: Cl
   const ctx = cliContext(flags);
   try {
     const registry = new TaskRegistry();
-    const canvas = new CanvasPublisher(ctx.broker, ctx.backend, ctx.config, registry, ctx.control);
+    const publisher = new TaskPublisher(ctx.broker, ctx.config, registry);
     const beatOptions = resolveBeatOptions({ beat: { store: flags.store ?? (process.env.TASKQUEUE_BEAT_STORE || undefined) } }, ctx.config);
-    const beat = new BeatService(ctx.config, beatOptions, registry, canvas, ctx.backend);
+    const beat = new BeatService(ctx.config, beatOptions, registry, publisher, ctx.backend);
     try {
       await fn(beat, ctx);
     } finally {

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { startStandaloneDashboard } from '../dashboard/dashboard.standalone';
 import { optionsFromEnv } from '../task-queue.env';
-import { maskUrl } from '../task-queue.options';
+import { maskUrl } from '../transports/url-mask';
 import { ConnectionFlags } from './cli-context';
 
 /** `taskq dashboard`: the monitoring dashboard as its own server (Flower's `celery flower`). */

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type Redis from 'ioredis';
-import { schemeOf } from '../brokers/broker.factory';
-import { parseRedisUrl } from '../brokers/redis/redis-url';
+import { schemeOf } from '../transports/url-scheme';
+import { parseRedisUrl } from '../transports/redis/redis-url';
 import { loadIoredis } from '../peers/ioredis.loader';
 import { QueueStats, QueueStatsReader } from '../monitor/queue-stats.reader';
 import { cliContext, ConnectionFlags } from './cli-context';

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigurationError } from '../errors';
 import { decodeJson } from '../protocol/json.codec';
-import { BeatEntry, ScheduleSpec } from '../beat/beat.options';
+import { BeatEntry, ScheduleSpec } from '../options/beat-options';
 import { BeatEntryInfo } from '../beat/beat.service';
 import { withBeat } from './beat-cli.context';
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { maskUrl } from '../task-queue.options';
+import { maskUrl } from '../transports/url-mask';
 
 export const CSRF_COOKIE = 'taskq_csrf';
 export const CSRF_HEADER = 'x-csrf-token';

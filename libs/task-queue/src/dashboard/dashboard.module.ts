@@ -7,7 +7,7 @@ import { TaskControl } from '../control/task-control';
 import { resolveMonitorOptions } from '../monitor/monitor.options';
 import { TaskMonitor } from '../monitor/task-monitor.service';
 import { TASK_QUEUE_BROKER, TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
-import { ResolvedTaskQueueOptions } from '../task-queue.options';
+import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { BeatService } from '../beat/beat.service';
 import { DashboardActions } from './dashboard.actions';
 import { PeriodicEntriesReader } from './periodic-entries.reader';

@@ -1,7 +1,7 @@
 import { INestApplication, LogLevel, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TaskQueueModule } from '../task-queue.module';
-import { TaskQueueModuleOptions } from '../task-queue.options';
+import { TaskQueueModuleOptions } from '../options/task-queue-options';
 import { TaskQueueDashboardModule } from './dashboard.module';
 import { TaskQueueDashboardOptions } from './dashboard.options';
 

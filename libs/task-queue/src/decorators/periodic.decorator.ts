@@ -1,6 +1,6 @@
 import { SetMetadata } from '@nestjs/common';
 import { PERIODIC_METADATA } from '../beat/beat.constants';
-import { PeriodicOptions, ScheduleSpec } from '../beat/beat.options';
+import { PeriodicOptions, ScheduleSpec } from '../options/beat-options';
 
 /**
  * Runs a @SharedTask method on a schedule: an entry named after the task is upserted at bootstrap

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, Server } from 'node:http';
 import { OnTaskEvent } from '../decorators/on-task-event.decorator';
-import { TaskEvent } from '../worker/task.events';
+import { TaskEvent } from '../events/task.events';
 import { MonitorMetrics } from './monitor.metrics';
 
 /** Options of `TaskQueueWorkerMetricsModule.register()`. */

@@ -2,7 +2,7 @@ import { TaskExecutionOptions } from './shared-task-options';
 import { RedisTransportOptions } from './redis-options';
 import { AmqpTransportOptions } from './amqp-options';
 import { WorkerOptions } from './worker-options';
-import type { BeatEntry, BeatOptions } from '../beat/beat.options';
+import type { BeatEntry, BeatOptions } from './beat-options';
 
 /**
  * Every option of TaskQueueModule, with Celery's name in camelCase and its default.

@@ -1,4 +1,4 @@
-import { RedisScript } from '../../brokers/redis/lua/redis-script';
+import { RedisScript } from '../../transports/redis/redis-script';
 
 /**
  * beat-upsert: creates or updates an entry. The same definition changes nothing (every replica

@@ -1,4 +1,4 @@
-import { RedisScript } from '../../brokers/redis/lua/redis-script';
+import { RedisScript } from '../../transports/redis/redis-script';
 
 /**
  * beat-fire: the one atomic step of a send. It refuses a stale leader (fencing token), refuses a

@@ -1,4 +1,4 @@
-import { RedisScript } from '../../brokers/redis/lua/redis-script';
+import { RedisScript } from '../../transports/redis/redis-script';
 
 /**
  * beat-lease: takes or renews the leader lease. A takeover increments the fence counter, so the

@@ -1,4 +1,4 @@
-import { RedisScript } from '../../brokers/redis/lua/redis-script';
+import { RedisScript } from '../../transports/redis/redis-script';
 
 /**
  * record-task: applies one event to a task's hash and keeps the index bounded, in one step.
