@@ -41,7 +41,7 @@ export function build(libRev?: string): { files: number; ms: number; lib: string
     execFileSync('bash', ['-c', `git -C "${ROOT}" archive "${libRev}" libs/task-queue/src | tar -x -C "${SRC}"`]);
   }
   const libFiles = walk(join(libRev ? SRC : ROOT, 'libs', 'task-queue', 'src'));
-  const files = [...libFiles, join(__dirname, 'worker.ts'), join(__dirname, 'client.ts'), join(__dirname, 'config.ts'), join(__dirname, 'lib', 'proc.ts')];
+  const files = [...libFiles, join(__dirname, 'worker.ts'), join(__dirname, 'client.ts'), join(__dirname, 'floor.ts'), join(__dirname, 'config.ts'), join(__dirname, 'lib', 'proc.ts')];
   for (const f of files) {
     const source = readFileSync(f, 'utf8');
     const js = ts.transpileModule(source, { compilerOptions, fileName: f }).outputText;

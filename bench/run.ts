@@ -385,6 +385,24 @@ async function ourLatency(m: number): Promise<Rec> {
   return out;
 }
 
+/** Idle RSS of an empty Nest microservice (bench/floor.ts): the floor under any Nest worker. */
+async function nestFloor(): Promise<Rec> {
+  const child = fork(join(BUILD, 'bench', 'floor.js'), [], { cwd: ROOT, execArgv: [...nodeReq], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  children.add(child);
+  try {
+    const mem = await new Promise<Rec>((res, rej) => {
+      child.on('message', (m: Rec) => m.type === 'listening' && res(m.mem));
+      child.on('exit', (c) => rej(new Error(`floor process exited ${c}`)));
+    });
+    await sleep(1000);
+    return { system: 'nest-empty', worker_rss_idle_mb: round(rssKb(child.pid) / 1024), memory_listening_mb: mem, ok: true };
+  } finally {
+    child.send('stop');
+    await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
+    children.delete(child);
+  }
+}
+
 // ---------------------------------------------------------------- anchors
 const anchorEnv = { BENCH_REDIS_DB: String(REDIS_DB), BENCH_AMQP_VHOST: VHOST };
 const bullmq = (args: string[]) => runJson('node', [join(ANCHOR_DIR, 'bullmq_bench.js'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
@@ -416,10 +434,17 @@ function plan(): Scenario[] {
   // scale
   add('scale.redis.drain.ours.2procs', () => ourDrain('redis', N_DRAIN, 2));
   for (const d of DEPTHS) add(`scale.redis.depth.ours.${d}`, () => ourDrain('redis', d, 1));
+  // depth 100k beside BullMQ at the same depth (first result → last result, and ready → done)
+  if (DEPTHS.includes(100000)) add('scale.redis.depth.bullmq.c100.100000', () => bullmq(['process', '--n', '100000', '--concurrency', '100', '--remove', '0']), true);
+  add('floor.nest.empty', () => nestFloor());
   // RabbitMQ
   add('amqp.drain.ours', () => ourDrain('amqp', N_DRAIN, 1, PROFILE));
   add('amqp.drain.celery.prefork2', () => celery(['prefilled', '--n', String(N_DRAIN), '--broker', 'amqp', '--backend', 'redis', '--pool', 'prefork', '-c', '2']), true);
   add('amqp.raw.amqplib', () => rawAmqp(['--n', String(N_DRAIN), '--prefetch', String(PREFETCH), '--vhost', VHOST, '--bytes', '500']), true);
+  if (DEPTHS.includes(100000)) {
+    add('amqp.depth.ours.100000', () => ourDrain('amqp', 100000, 1));
+    add('amqp.depth.raw.amqplib.100000', () => rawAmqp(['--n', '100000', '--prefetch', String(PREFETCH), '--vhost', VHOST, '--bytes', '500']), true);
+  }
   add('amqp.enqueue.ours', () => ourEnqueue('amqp', N_ENQ));
   add('amqp.enqueue.celery.loop', () => celery(['enqueue', '--n', String(N_ENQ), '--broker', 'amqp', '--backend', 'redis', '--variant', 'loop']), true);
   return S.filter((s) => (ANCHORS || !s.anchor) && (!ONLY.length || ONLY.some((o) => s.id.includes(o))));
@@ -496,6 +521,7 @@ function buildRows(results: Record<string, Rec[]>): Row[] {
   ratioRow('Worker RSS', 'idle (1 s after start, empty queue)', m('redis.latency.ours', 'worker_rss_idle_mb'), m('redis.latency.bullmq.c1', 'worker_rss_idle_mb'), 'BullMQ worker idle', 'MB', { max: 1, text: '≤ BullMQ' });
   ratioRow('Worker RSS', `end of the ${N_DRAIN} drain`, m('redis.drain.ours', 'worker_rss_at_done_mb'), m('redis.drain.bullmq.c100', 'worker_rss_at_done_mb'), 'BullMQ c100 at done', 'MB', { max: 1, text: '≤ BullMQ' });
   ratioRow('Worker RSS', 'peak during the drain', m('redis.drain.ours', 'worker_rss_peak_mb'), m('redis.drain.bullmq.c100', 'worker_rss_peak_mb'), 'BullMQ c100 peak', 'MB');
+  absRow('Worker RSS', 'floor: empty Nest microservice, idle', m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB', undefined, `ours idle − floor = ${fmt(m('redis.latency.ours', 'worker_rss_idle_mb') - m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB')}; BullMQ idle − floor = ${fmt(m('redis.latency.bullmq.c1', 'worker_rss_idle_mb') - m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB')}`);
   // scale
   const two = m('scale.redis.drain.ours.2procs', 'per_s_from_ready');
   ratioRow('Scale (ours)', '2 worker processes, tasks/s', two, drain, 'ours, 1 process', '/s');
@@ -504,10 +530,24 @@ function buildRows(results: Record<string, Rec[]>): Row[] {
     if (!results[id]) continue;
     absRow('Scale (ours)', `depth ${d.toLocaleString('en-US')}: tasks/s`, m(id, 'per_s_from_ready'), '/s', undefined, `RSS peak ${fmt(m(id, 'worker_rss_peak_mb'))} MB, at done ${fmt(m(id, 'worker_rss_at_done_mb'))} MB`);
   }
+  if (results['scale.redis.depth.ours.100000']) {
+    const b = 'scale.redis.depth.bullmq.c100.100000';
+    const o = 'scale.redis.depth.ours.100000';
+    const firstLast = (id: string) => 100000 / m(id, 'first_to_done_s');
+    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s first → last result', firstLast(o), firstLast(b), 'BullMQ c100, depth 100k', '/s', { min: 2, text: '≥ 2× BullMQ' });
+    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s ready → done', m(o, 'per_s_from_ready'), m(b, 'per_s_from_ready'), 'BullMQ c100, depth 100k', '/s', { min: 2, text: '≥ 2× BullMQ' });
+    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s first → last result', firstLast(o), m('redis.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2 (N drain)', '/s', { min: 25, text: '≥ 25× Celery' });
+    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'worker RSS at done', m(o, 'worker_rss_at_done_mb'), m(b, 'worker_rss_at_done_mb'), 'BullMQ c100 at done', 'MB', { max: 1, text: '≤ BullMQ' });
+    ratioRow('Scale (ours)', '2 worker processes vs 1 (N drain)', two / drain, 1, '', '×');
+  }
   // RabbitMQ
   const adrain = m('amqp.drain.ours', 'per_s_from_ready');
   ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain tasks/s', adrain, m('amqp.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2 AMQP', '/s', { min: 10, text: '≥ 10× Celery' });
   ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain tasks/s', adrain, m('amqp.raw.amqplib', 'consume.per_s'), `raw amqplib consume, prefetch ${PREFETCH}, no results`, '/s', { min: 0.5, text: '≥ 50% raw' });
+  if (results['amqp.depth.ours.100000']) {
+    ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain at depth 100,000 tasks/s', m('amqp.depth.ours.100000', 'per_s_from_ready'), m('amqp.depth.raw.amqplib.100000', 'consume.per_s'), `raw amqplib consume 100k, prefetch ${PREFETCH}`, '/s', { min: 0.5, text: '≥ 50% raw' });
+    ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain at depth 100,000 tasks/s', m('amqp.depth.ours.100000', 'per_s_from_ready'), m('amqp.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2 AMQP (N drain)', '/s', { min: 10, text: '≥ 10× Celery' });
+  }
   ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'enqueue await one at a time', m('amqp.enqueue.ours', 'await.per_s'), m('amqp.enqueue.celery.loop', 'enqueue_per_s'), 'Celery apply_async loop (no confirms)', '/s');
   ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'enqueue 100 in flight', m('amqp.enqueue.ours', 'concurrent.per_s'), m('amqp.raw.amqplib', 'publish.per_s'), 'raw amqplib confirm stream', '/s');
   ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'enqueue chunks of 1000', m('amqp.enqueue.ours', 'batch.per_s'), m('amqp.raw.amqplib', 'publish.per_s'), 'raw amqplib confirm stream', '/s');
