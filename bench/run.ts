@@ -35,6 +35,8 @@ const ANCHORS = !has('no-anchors');
 const LIB_REV = opt('lib-rev', '') || undefined;
 const CONC = Number(opt('concurrency', '100'));
 const PFM = Number(opt('prefetch-multiplier', '4'));
+/** Extra node flags for a second variant of our drain scenarios (e.g. "--max-semi-space-size=32"), run interleaved with the plain one. */
+const WORKER_FLAGS = opt('worker-flags', '').split(' ').filter(Boolean);
 const PREFETCH = CONC * PFM;
 const N_DRAIN = Number(opt('n-drain', QUICK ? '2000' : '20000'));
 const N_ENQ = Number(opt('n-enqueue', QUICK ? '1000' : '10000'));
@@ -112,8 +114,8 @@ interface Kid {
   listening: Promise<void>;
 }
 
-function spawnWorker(cfg: BenchConfig, onProgress: () => void, profileDir?: string): Kid {
-  const execArgv = [...nodeReq];
+function spawnWorker(cfg: BenchConfig, onProgress: () => void, profileDir?: string, flags: string[] = []): Kid {
+  const execArgv = [...flags, ...nodeReq];
   if (profileDir) {
     mkdirSync(profileDir, { recursive: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir', profileDir);
@@ -244,7 +246,7 @@ function noise(): Rec {
 
 // ---------------------------------------------------------------- our scenarios
 /** Pre-fill a queue with our client (separate process), then start `procs` worker processes on it. */
-async function ourDrain(broker: 'redis' | 'amqp', n: number, procs = 1, profile = false): Promise<Rec> {
+async function ourDrain(broker: 'redis' | 'amqp', n: number, procs = 1, profile = false, flags: string[] = []): Promise<Rec> {
   const tag = `${RUN_TAG}_${randomBytes(3).toString('hex')}`;
   const cfg = ourCfg(broker, tag);
   const out: Rec = { system: 'ours', broker, n, procs, concurrency: CONC, prefetch_multiplier: PFM, prefetch: PREFETCH };
@@ -265,7 +267,7 @@ async function ourDrain(broker: 'redis' | 'amqp', n: number, procs = 1, profile 
     const q0 = cpuSeconds(sp.rabbitmq);
     const calls0 = commandCalls();
     let poke = () => {};
-    kids = Array.from({ length: procs }, () => spawnWorker(cfg, () => poke(), profile ? join(PROF_DIR, broker) : undefined));
+    kids = Array.from({ length: procs }, () => spawnWorker(cfg, () => poke(), profile ? join(PROF_DIR, broker) : undefined, flags));
     const w = waitCount(kids, n, Math.max(120_000, n * 5));
     poke = w.poke;
     const stopRss = rssSampler(kids);
@@ -421,6 +423,7 @@ function plan(): Scenario[] {
   const add = (id: string, run: () => Promise<Rec>, anchor = false) => S.push({ id, run, anchor });
   // Redis drain, one worker process started after the queue is full
   add('redis.drain.ours', () => ourDrain('redis', N_DRAIN, 1, PROFILE));
+  if (WORKER_FLAGS.length) add('redis.drain.ours+flags', () => ourDrain('redis', N_DRAIN, 1, false, WORKER_FLAGS));
   add('redis.drain.bullmq.c100', () => bullmq(['process', '--n', String(N_DRAIN), '--concurrency', '100', '--remove', '0']), true);
   add('redis.drain.celery.prefork2', () => celery(['prefilled', '--n', String(N_DRAIN), '--broker', 'redis', '--backend', 'redis', '--pool', 'prefork', '-c', '2']), true);
   // enqueue
@@ -434,6 +437,7 @@ function plan(): Scenario[] {
   // scale
   add('scale.redis.drain.ours.2procs', () => ourDrain('redis', N_DRAIN, 2));
   for (const d of DEPTHS) add(`scale.redis.depth.ours.${d}`, () => ourDrain('redis', d, 1));
+  if (WORKER_FLAGS.length) for (const d of DEPTHS) add(`scale.redis.depth.ours+flags.${d}`, () => ourDrain('redis', d, 1, false, WORKER_FLAGS));
   // depth 100k beside BullMQ at the same depth (first result → last result, and ready → done)
   if (DEPTHS.includes(100000)) add('scale.redis.depth.bullmq.c100.100000', () => bullmq(['process', '--n', '100000', '--concurrency', '100', '--remove', '0']), true);
   add('floor.nest.empty', () => nestFloor());
@@ -500,6 +504,16 @@ function buildRows(results: Record<string, Rec[]>): Row[] {
   ratioRow('Redis drain (1 worker process, results stored)', 'tasks/s spawn→done', m('redis.drain.ours', 'per_s_from_spawn'), m('redis.drain.bullmq.c100', 'per_s_from_spawn'), 'BullMQ c100', '/s');
   ratioRow('Redis drain (1 worker process, results stored)', 'worker CPU µs/task', m('redis.drain.ours', 'worker_cpu_us_per_task'), (m('redis.drain.bullmq.c100', 'worker_cpu_s') * 1e6) / N_DRAIN, 'BullMQ c100', 'µs');
   ratioRow('Redis drain (1 worker process, results stored)', 'Redis CPU µs/task', m('redis.drain.ours', 'redis_cpu_us_per_task'), (m('redis.drain.bullmq.c100', 'redis_cpu_s') * 1e6) / N_DRAIN, 'BullMQ c100', 'µs');
+  if (results['redis.drain.ours+flags']) {
+    const sec = `Our worker with node ${WORKER_FLAGS.join(' ')} (vs without, same run)`;
+    ratioRow(sec, `drain ${N_DRAIN} tasks/s`, m('redis.drain.ours+flags', 'per_s_from_ready'), drain, 'without', '/s');
+    ratioRow(sec, `drain ${N_DRAIN} RSS at done`, m('redis.drain.ours+flags', 'worker_rss_at_done_mb'), m('redis.drain.ours', 'worker_rss_at_done_mb'), 'without', 'MB');
+    for (const d of DEPTHS) {
+      if (!results[`scale.redis.depth.ours+flags.${d}`]) continue;
+      ratioRow(sec, `depth ${d} tasks/s`, m(`scale.redis.depth.ours+flags.${d}`, 'per_s_from_ready'), m(`scale.redis.depth.ours.${d}`, 'per_s_from_ready'), 'without', '/s');
+      ratioRow(sec, `depth ${d} RSS at done`, m(`scale.redis.depth.ours+flags.${d}`, 'worker_rss_at_done_mb'), m(`scale.redis.depth.ours.${d}`, 'worker_rss_at_done_mb'), 'without', 'MB');
+    }
+  }
   // enqueue
   ratioRow('Redis enqueue (no worker)', 'await one at a time', m('redis.enqueue.ours', 'await.per_s'), m('redis.enqueue.bullmq.add', 'per_s'), 'BullMQ add', '/s', { min: 2, text: '≥ 2× add' });
   ratioRow('Redis enqueue (no worker)', '100 in flight (Promise.all windows)', m('redis.enqueue.ours', 'concurrent.per_s'), m('redis.enqueue.bullmq.addpar', 'per_s'), 'BullMQ add ×100', '/s');
@@ -538,7 +552,6 @@ function buildRows(results: Record<string, Rec[]>): Row[] {
     ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s ready → done', m(o, 'per_s_from_ready'), m(b, 'per_s_from_ready'), 'BullMQ c100, depth 100k', '/s', { min: 2, text: '≥ 2× BullMQ' });
     ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s first → last result', firstLast(o), m('redis.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2 (N drain)', '/s', { min: 25, text: '≥ 25× Celery' });
     ratioRow('Redis drain at depth 100,000 (1 worker process)', 'worker RSS at done', m(o, 'worker_rss_at_done_mb'), m(b, 'worker_rss_at_done_mb'), 'BullMQ c100 at done', 'MB', { max: 1, text: '≤ BullMQ' });
-    ratioRow('Scale (ours)', '2 worker processes vs 1 (N drain)', two / drain, 1, '', '×');
   }
   // RabbitMQ
   const adrain = m('amqp.drain.ours', 'per_s_from_ready');
