@@ -65,6 +65,12 @@ export const SUITE_DB = {
   beatReplicas: 14,
   /** Dashboard auth, CSRF, read-only, actions, RabbitMQ with Redis results: test/dashboard/dashboard-{auth,actions,amqp}. Shares 14 with beatReplicas, as `dashboard` shares 12. */
   dashboardAuth: 14,
+  /**
+   * test/reliability: limits suite and the failover suites' run counters. Shares DB 2 with the
+   * Node-only broker suites: every key here is under a unique queue name, and each suite deletes
+   * only its own keys.
+   */
+  reliability: 2,
 } as const;
 
 export type SuiteDbName = keyof typeof SUITE_DB;

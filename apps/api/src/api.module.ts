@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
-import { TaskQueueDashboardModule, TaskQueueModule, optionsFromEnv } from 'nestjs-celery';
+import { APP_FILTER } from '@nestjs/core';
+import { BrokerUnavailableFilter, TaskQueueDashboardModule, TaskQueueModule, optionsFromEnv } from 'nestjs-celery';
 import { TasksController } from './tasks.controller';
 
 @Module({
@@ -13,5 +14,7 @@ import { TasksController } from './tasks.controller';
     }),
   ],
   controllers: [TasksController],
+  // A broker outage answers 503 with Retry-After, not a generic 500.
+  providers: [{ provide: APP_FILTER, useValue: new BrokerUnavailableFilter() }],
 })
 export class ApiModule {}

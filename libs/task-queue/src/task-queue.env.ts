@@ -4,7 +4,8 @@ import { TaskQueueModuleOptions } from './options/task-queue-options';
  * Module options from `TASKQUEUE_*` environment variables, shared by the example apps and the CLI:
  * TASKQUEUE_BROKER_URL, TASKQUEUE_RESULT_BACKEND, TASKQUEUE_DEFAULT_QUEUE, TASKQUEUE_QUEUES
  * (comma-separated), TASKQUEUE_CONCURRENCY, TASKQUEUE_HOSTNAME, TASKQUEUE_BEAT (`true` runs a periodic-task scheduler),
- * TASKQUEUE_SEND_TASK_EVENTS (`true`: Celery's `-E`, task-* events for monitors). Unset variables keep the defaults.
+ * TASKQUEUE_SEND_TASK_EVENTS (`true`: Celery's `-E`, task-* events for monitors),
+ * TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES, TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP. Unset variables keep the defaults.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): TaskQueueModuleOptions {
   const queues = env.TASKQUEUE_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean);
@@ -12,6 +13,8 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): TaskQueueM
   return {
     brokerUrl: env.TASKQUEUE_BROKER_URL || undefined,
     resultBackend: env.TASKQUEUE_RESULT_BACKEND || undefined,
+    brokerConnectionMaxRetries: env.TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES ? Number(env.TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES) : undefined,
+    brokerConnectionRetryOnStartup: env.TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP ? !/^(0|false|no)$/i.test(env.TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP) : undefined,
     defaultQueue: env.TASKQUEUE_DEFAULT_QUEUE || undefined,
     worker: {
       queues: queues?.length ? queues : undefined,

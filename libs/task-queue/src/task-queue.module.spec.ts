@@ -118,8 +118,8 @@ describe('TaskQueueModule', () => {
 
   it('fails at boot on an unknown broker or backend scheme, listing the supported ones', async () => {
     await expect(boot([TaskQueueModule.forRoot({ brokerUrl: 'kafka://localhost:9092' })])).rejects.toThrow(
-      new ConfigurationError('Unsupported broker URL scheme "kafka://" in brokerUrl. Supported: memory://, redis://, rediss://, amqp://, amqps://.'),
+      new ConfigurationError('Unsupported broker URL scheme "kafka://" in brokerUrl. Supported: memory://, redis://, rediss://, sentinel://, amqp://, amqps://.'),
     );
-    await expect(boot([TaskQueueModule.forRoot({ resultBackend: 'db+postgresql://x' })])).rejects.toThrow(/Unsupported result backend URL scheme "db\+postgresql:\/\/".*memory:\/\/, redis:\/\/, rediss:\/\/, rpc:\/\//);
+    await expect(boot([TaskQueueModule.forRoot({ resultBackend: 'db+postgresql://x' })])).rejects.toThrow(/Unsupported result backend URL scheme "db\+postgresql:\/\/".*memory:\/\/, redis:\/\/, rediss:\/\/, sentinel:\/\/, rpc:\/\//);
   });
 });

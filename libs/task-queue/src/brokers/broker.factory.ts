@@ -2,11 +2,12 @@ import { ConfigurationError } from '../errors';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { Broker } from './broker.interface';
 import { schemeOf } from '../transports/url-scheme';
+import { parseBrokerUrl } from '../transports/broker-url';
 import { MemoryBroker } from './memory/memory.broker';
 import { assertOptionalPeer } from '../peers/optional-peer.loader';
 import { loadIoredis } from '../peers/ioredis.loader';
 
-const SUPPORTED = ['memory://', 'redis://', 'rediss://', 'amqp://', 'amqps://'];
+const SUPPORTED = ['memory://', 'redis://', 'rediss://', 'sentinel://', 'amqp://', 'amqps://'];
 
 /**
  * Picks the broker by URL scheme, as Celery does. Redis and AMQP adapters are required lazily, so
@@ -14,12 +15,15 @@ const SUPPORTED = ['memory://', 'redis://', 'rediss://', 'amqp://', 'amqps://'];
  */
 export function createBroker(options: ResolvedTaskQueueOptions): Broker {
   const url = options.brokerUrl;
+  // Refuses, masked, a URL whose password would be misread (raw '/', '@'…) before any driver sees it.
+  parseBrokerUrl(url, 'brokerUrl');
   const scheme = schemeOf(url);
   switch (scheme) {
     case 'memory':
       return new MemoryBroker(url);
     case 'redis':
-    case 'rediss': {
+    case 'rediss':
+    case 'sentinel': {
       loadIoredis(`The broker URL ${scheme}://`);
       const { RedisBroker } = require('./redis/redis.broker') as typeof import('./redis/redis.broker');
       return new RedisBroker(url, options);

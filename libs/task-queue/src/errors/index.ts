@@ -16,3 +16,5 @@ export * from './time-limit.error';
 export * from './reject.error';
 export * from './task-revoked.error';
 export * from './chord.error';
+export * from './broker-authentication.error';
+export * from './broker-permission.error';

@@ -32,4 +32,26 @@ export interface RedisTransportOptions {
    * @defaultValue Node's defaults (the system CAs; the certificate must match the host)
    */
   tls?: import('node:tls').ConnectionOptions;
+  /**
+   * After each publish, wait until this many replicas hold it (Redis WAIT, bounded by publishTimeout),
+   * so that a Sentinel failover cannot lose a task already reported as sent. Costs one round trip to
+   * the replicas per publish (publishMany: per chunk). Default 0 (off, as kombu).
+   * @defaultValue 0
+   */
+  waitReplicas?: number;
+  /**
+   * Master name for `sentinel://` URLs (a `?master_name=` in the URL wins). [broker_transport_options.master_name]
+   * @defaultValue none
+   */
+  masterName?: string;
+  /**
+   * Password of the Sentinels themselves (the URL's password is the master's). [sentinel_kwargs.password]
+   * @defaultValue none
+   */
+  sentinelPassword?: string;
+  /**
+   * User of the Sentinels themselves (Redis 6 ACL). [sentinel_kwargs.username]
+   * @defaultValue none
+   */
+  sentinelUsername?: string;
 }

@@ -4,7 +4,7 @@ import { AmqpTransportOptions } from './amqp-options';
 import { WorkerOptions } from './worker-options';
 
 /** Options with no default: they stay optional once resolved. */
-type RedisUnset = 'tls';
+type RedisUnset = 'tls' | 'masterName' | 'sentinelPassword' | 'sentinelUsername';
 type AmqpUnset = 'maxPriority' | 'heartbeat';
 
 /** Options with every default applied. The rest of the library reads only this, so no `??` repeats a default. */
@@ -19,6 +19,9 @@ export interface ResolvedTaskQueueOptions {
   taskDefaults: TaskExecutionOptions;
   delayInBroker: boolean;
   publishTimeout: number;
+  brokerConnectionRetryOnStartup: boolean;
+  /** 0 = forever. */
+  brokerConnectionMaxRetries: number;
   redis: Required<Omit<RedisTransportOptions, RedisUnset>> & Pick<RedisTransportOptions, RedisUnset>;
   amqp: Required<Omit<AmqpTransportOptions, AmqpUnset>> & Pick<AmqpTransportOptions, AmqpUnset>;
   worker: Required<WorkerOptions>;

@@ -63,6 +63,18 @@ export interface TaskQueueModuleOptions {
    */
   publishTimeout?: number;
   /**
+   * At worker start, wait for an unreachable broker/backend (one log line per attempt, pauses from
+   * 0.5 s doubling to 30 s) instead of stopping. Refused credentials or missing ACL rights stop at
+   * once either way. [broker_connection_retry_on_startup]
+   * @defaultValue true
+   */
+  brokerConnectionRetryOnStartup?: boolean;
+  /**
+   * Start-up attempts before the worker gives up; 0 or null retries forever. [broker_connection_max_retries]
+   * @defaultValue 100
+   */
+  brokerConnectionMaxRetries?: number | null;
+  /**
    * Options for the Redis transport.
    * @defaultValue `{}` (each field's own default)
    */

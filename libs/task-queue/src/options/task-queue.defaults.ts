@@ -10,6 +10,8 @@ export const TASK_QUEUE_DEFAULTS = {
   trackStarted: false,
   delayInBroker: true,
   publishTimeout: 10_000,
+  brokerConnectionRetryOnStartup: true,
+  brokerConnectionMaxRetries: 100,
 } as const;
 
 export const REDIS_DEFAULTS = {
@@ -18,6 +20,7 @@ export const REDIS_DEFAULTS = {
   keyPrefix: '',
   blockTimeout: 1,
   reconnectMaxDelay: 2000,
+  waitReplicas: 0,
 } as const;
 
 export const AMQP_DEFAULTS = {

@@ -5,6 +5,7 @@ import { ContentDisallowedError, InvalidTaskMessageError } from '../errors';
 import { decodeJson, encodeJson } from './json.codec';
 import { parseIsoTime, toCeleryIso } from './iso-time';
 import { argsRepr, kwargsRepr } from './py-repr';
+import { parseRetriesHeader, parseTimeLimitHeader } from './numeric-headers';
 
 /**
  * Celery's task message, protocol v2 (celery-wire.md section 1). This file is the only place that
@@ -251,7 +252,7 @@ function fromV2(h: Record<string, unknown>, p: MessageProperties, body: unknown)
     args: checkArgs(args),
     kwargs: checkKwargs(kwargs),
     embed: toEmbed(rawEmbed),
-    retries: typeof h.retries === 'number' ? h.retries : 0,
+    retries: parseRetriesHeader(h.retries),
     eta: time(h.eta, 'eta'),
     expires: time(h.expires, 'expires'),
     timeLimit: timeLimit(h.timelimit),
@@ -282,7 +283,7 @@ function fromV1(b: Record<string, unknown>, p: MessageProperties): TaskRequest {
     args: checkArgs(b.args ?? []),
     kwargs: checkKwargs(b.kwargs ?? {}),
     embed: { callbacks, errbacks, chain: null, chord: (b.chord as SignatureDict) ?? null },
-    retries: typeof b.retries === 'number' ? b.retries : 0,
+    retries: parseRetriesHeader(b.retries),
     eta: time(b.eta, 'eta'),
     expires: time(b.expires, 'expires'),
     timeLimit: timeLimit(b.timelimit),
@@ -333,10 +334,7 @@ function time(v: unknown, field: string): Date | null {
 }
 
 function timeLimit(v: unknown): [number | null, number | null] {
-  if (v === null || v === undefined) return [null, null];
-  if (!Array.isArray(v) || v.length !== 2) throw new InvalidTaskMessageError(`The "timelimit" header must be [hard, soft]; got ${JSON.stringify(v)}.`);
-  const n = (x: unknown) => (typeof x === 'number' ? x : null);
-  return [n(v[0]), n(v[1])];
+  return parseTimeLimitHeader(v);
 }
 
 /**

@@ -1,7 +1,11 @@
+import { maskBrokerUrl } from './broker-url';
+
 /**
- * The one URL masker: hides the password of a broker or backend URL before it reaches a log, an
- * error or a reply. Logs and errors use `***`; the `conf` control reply uses Celery's `**` (`maskpass`).
+ * The one URL masker: hides the password (and secret-looking query values) of a broker or backend URL,
+ * including each entry of a `;` failover list, before it reaches a log, an error or a reply. Logs and
+ * errors use `***`; the `conf` control reply uses Celery's `**` (`maskpass`). The parsing lives in
+ * `broker-url.ts` (a user info always ends at the LAST `@`, so a raw `@` or `/` in a password is hidden too).
  */
 export function maskUrl(url: string, mask = '***'): string {
-  return url.replace(/^([a-z0-9+.-]+:\/\/)([^:@/]*):([^@/]*)@/i, (_m, scheme: string, user: string) => `${scheme}${user}:${mask}@`);
+  return maskBrokerUrl(url, mask);
 }

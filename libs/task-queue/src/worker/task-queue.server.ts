@@ -15,6 +15,7 @@ import { EventDispatcher } from '../events/event.dispatcher';
 import { WorkerControl } from '../control/worker-control';
 import { Mailbox } from '../control/mailbox';
 import { workerBanner } from './worker-banner';
+import { connectOnStartup } from '../reliability/startup.connector';
 
 /** The library version shown in the banner. */
 export const TASK_QUEUE_VERSION = '0.1.0';
@@ -69,7 +70,7 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
 
   async listen(callback: (err?: unknown) => void): Promise<void> {
     try {
-      await Promise.all([this.broker.connect(), this.backend.connect()]);
+      await connectOnStartup(this.broker, this.backend, this.config, this.logger);
       const revoked = new RevokedSet(this.config.worker.stateDb);
       const consumer = new TaskDispatcher(this.broker, this.registry, this.executor, this.events, revoked, this.config);
       this.consumer = consumer;

@@ -19,6 +19,7 @@ import { ResolvedTaskOptions } from './task-options';
 import { autoretryCountdown, shouldAutoretry } from './retry-policy';
 import { Workflow } from '../canvas/workflow';
 import { TaskPublisher } from '../publish/task.publisher';
+import { LongTimer, setLongTimeout } from './long-timer';
 
 /** What to do with the delivery once a run is over. */
 export type Settlement = { kind: 'ack' } | { kind: 'requeue' } | { kind: 'deadLetter'; reason: string };
@@ -148,11 +149,11 @@ export class TaskExecutor {
   private run(def: TaskDefinition, req: TaskRequest, ctx: TaskContext, hard: number | null, soft: number | null): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       let done = false;
-      const timers: NodeJS.Timeout[] = [];
+      const timers: LongTimer[] = [];
       const finish = (o: Outcome) => {
         if (done) return;
         done = true;
-        for (const t of timers) clearTimeout(t);
+        for (const t of timers) t.clear();
         this.abandon.delete(req.id);
         resolve(o);
       };
@@ -161,8 +162,8 @@ export class TaskExecutor {
         finish({ ok: false, error });
       };
       this.abandon.set(req.id, stop);
-      if (soft) timers.push(setTimeout(() => ctx.abort(new SoftTimeLimitExceededError(soft)), soft * 1000));
-      if (hard) timers.push(setTimeout(() => stop(new TimeLimitExceededError(hard)), hard * 1000));
+      if (soft) timers.push(setLongTimeout(() => ctx.abort(new SoftTimeLimitExceededError(soft)), soft * 1000));
+      if (hard) timers.push(setLongTimeout(() => stop(new TimeLimitExceededError(hard)), hard * 1000));
       Promise.resolve()
         .then(() => this.host.run(ctx, () => def.invoke(toCallArgs(def, req.args, req.kwargs, ctx))))
         .then(

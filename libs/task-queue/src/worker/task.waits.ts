@@ -4,6 +4,7 @@ import { logEnabled } from './log-level';
 import { RateLimiter, parseRateLimit } from './rate-limiter';
 import { TaskSlots } from './task.slots';
 import { DispatchState, HOLD_IN_MEMORY_MS, Job } from './task-job';
+import { MAX_TIMER_MS } from './long-timer';
 
 /**
  * ETA and rate-limit waits: a job whose time has not come, or whose start a rate limit (this
@@ -67,10 +68,14 @@ export class TaskWaits {
 
   /** Keeps a job in memory until a short wait is over (or when the broker cannot hold it). */
   private hold(job: Job, ms: number, then: (job: Job) => void): void {
+    // Node fires a timer over 2^31 - 1 ms at once: a far ETA is held in chained steps.
+    const step = Math.min(ms, MAX_TIMER_MS);
     const timer = setTimeout(() => {
       this.scheduled.delete(timer);
-      if (!this.state.stopping) then(job);
-    }, ms);
+      if (this.state.stopping) return;
+      if (ms > step) this.hold(job, ms - step, then);
+      else then(job);
+    }, step);
     this.scheduled.set(timer, job);
   }
 }

@@ -45,7 +45,7 @@ export class RedisResultBackend implements ResultBackend {
   private readonly chords: RedisChordStore;
 
   constructor(private readonly url: string, private readonly options: ResolvedTaskQueueOptions) {
-    this.endpoint = parseRedisUrl(url, options.redis.tls);
+    this.endpoint = parseRedisUrl(url, options.redis.tls, options.redis);
     this.health = new RedisHealth(this.logger, maskUrl(url));
     this.prefix = options.redis.keyPrefix;
     this.chords = new RedisChordStore(this.prefix, () => Math.max(0, Math.floor(this.options.resultExpires)));

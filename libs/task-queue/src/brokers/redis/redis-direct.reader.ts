@@ -4,6 +4,7 @@ import type Redis from 'ioredis';
 import { RedisKeys } from './redis-keys';
 import { RedisEndpoint } from '../../transports/redis/redis-url';
 import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from '../../transports/redis/redis.connection';
+import { watchBlocking } from '../../transports/redis/blocking.watchdog';
 
 /** Gets each item popped from one of the lists it was added with. */
 export type ListItemListener = (list: string, item: string) => void;
@@ -90,7 +91,7 @@ export class DirectQueueReader {
       }
       try {
         await this.gate!.wait(Infinity, () => '');
-        const got = await untilClosed(conn, conn.brpop(this.wakeKey, ...this.lists.keys(), this.blockTimeout));
+        const got = await untilClosed(conn, watchBlocking(conn, conn.brpop(this.wakeKey, ...this.lists.keys(), this.blockTimeout), this.blockTimeout));
         lastError = '';
         if (!got || got[0] === this.wakeKey) continue;
         const listener = this.lists.get(got[0]);

@@ -17,6 +17,7 @@ import { RedisExchangeRouter } from './redis-exchange.router';
 import { RedisSubscriber } from '../../transports/redis/redis.subscriber';
 import { DirectQueueReader } from './redis-direct.reader';
 import { DelayedMover } from './redis-delayed.mover';
+import { waitForReplicas } from '../../transports/redis/replica-wait';
 
 /** Messages per MULTI in publishMany. */
 const PUBLISH_MANY_CHUNK = 10_000;
@@ -51,7 +52,7 @@ export class RedisBroker implements Broker {
   private closing: Promise<void> | null = null;
 
   constructor(private readonly url: string, private readonly options: ResolvedTaskQueueOptions) {
-    this.endpoint = parseRedisUrl(url, options.redis.tls);
+    this.endpoint = parseRedisUrl(url, options.redis.tls, options.redis);
     this.keys = new RedisKeys(options.redis.keyPrefix);
     this.health = new RedisHealth(this.logger, maskUrl(url));
   }
@@ -138,7 +139,8 @@ export class RedisBroker implements Broker {
     for (;;) {
       await gate.wait(deadline, unreachable);
       try {
-        return await send();
+        await send();
+        return await untilClosed(this.commands().cmd, waitForReplicas(this.commands().cmd, this.options.redis.waitReplicas, ms, () => this.describe()));
       } catch (err) {
         if (err instanceof ConnectionLostError && Date.now() < deadline) continue;
         if (err instanceof ConnectionLostError) throw new BrokerUnavailableError(unreachable(), { cause: err });

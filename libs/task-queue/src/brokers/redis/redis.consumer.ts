@@ -10,6 +10,9 @@ import { DeliverySettler, RedisDelivery, deadLetterRecord } from './redis.delive
 import { RESERVE_SCRIPT } from './lua/reserve.script';
 import { DEAD_LETTER_SCRIPT } from './lua/dead-letter.script';
 import { DEFER_SCRIPT } from './lua/defer.script';
+import { watchBlocking } from '../../transports/redis/blocking.watchdog';
+
+const STUCK = 'A blocking wait got no answer 5 s past its timeout: the connection looks dead; reconnecting it and the command connection.';
 
 /** How long the receipt of a reserve call is kept: far longer than any reconnect. */
 const RECEIPT_TTL_MS = 600_000;
@@ -186,7 +189,7 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         if (got >= asked || this.stopped) continue;
         this.phase = 'wait';
         const key = this.deps.keys.bucket(this.options.queues[this.turn % this.options.queues.length]);
-        await untilClosed(this.deps.conn, this.deps.conn.blmove(key, key, 'RIGHT', 'RIGHT', this.waitSeconds()));
+        await untilClosed(this.deps.conn, watchBlocking(this.deps.conn, this.deps.conn.blmove(key, key, 'RIGHT', 'RIGHT', this.waitSeconds()), this.waitSeconds(), { onStuck: () => this.deps.logger.warn(STUCK), alsoReconnect: [this.deps.cmd] }));
         lastError = '';
       } catch (err) {
         if (this.stopped) break;

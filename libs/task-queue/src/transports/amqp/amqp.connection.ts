@@ -5,6 +5,7 @@ import { BrokerUnavailableError, ConfigurationError } from '../../errors';
 import { maskUrl } from '../url-mask';
 import { closeChannelQuietly, settleWithin } from './amqp-channel.close';
 import { loadAmqplib } from './amqplib.loader';
+import { AmqpFailoverTarget } from './amqp-failover';
 
 export interface AmqpConnectionOptions {
   /** Seconds between heartbeats; undefined = the server's suggestion (RabbitMQ: 60). */
@@ -96,7 +97,8 @@ export class AmqpConnection extends EventEmitter {
   private async open(): Promise<RecoveringChannelModel> {
     // Loaded here, not at the top: only AMQP users load amqplib.
     const amqp = loadAmqplib();
-    const model = await amqp.connect(this.urlWithHeartbeat(), {
+    const failover = new AmqpFailoverTarget(this.url, this.options.heartbeat);
+    const model = await amqp.connect(failover.isList ? (failover.target() as never) : this.urlWithHeartbeat(), {
       clientProperties: { connection_name: this.options.name },
       recovery: {
         initialDelay: this.options.reconnectDelay,
@@ -107,17 +109,19 @@ export class AmqpConnection extends EventEmitter {
     model.on('connect', (m: ChannelModel) => {
       this.connected = true;
       this.failures = 0;
-      this.logger.log(`Connected to ${maskUrl(this.url)}`);
+      this.logger.log(`Connected to ${failover.isList ? failover.current : maskUrl(this.url)}`);
       this.emit('connect', m);
     });
     model.on('disconnect', (err: Error) => {
       this.connected = false;
       this.lastError = err;
-      this.logger.warn(`Lost the connection to ${maskUrl(this.url)}: ${err.message}. Reconnecting.`);
+      this.logger.warn(`Lost the connection to ${failover.isList ? failover.current : maskUrl(this.url)}: ${err.message}. Reconnecting.`);
+      if (failover.isList) failover.next();
       this.emit('disconnect', err);
     });
     model.on('connect-failed', (err: Error) => {
       this.lastError = err;
+      if (failover.isList) failover.next();
       // Attempts 1, 2, 4, 8…: an outage is visible without a line per retry.
       this.failures++;
       if ((this.failures & (this.failures - 1)) === 0) {

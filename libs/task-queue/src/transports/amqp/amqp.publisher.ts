@@ -34,7 +34,7 @@ export class AmqpPublisher {
   private readonly inFlight = new Set<Promise<unknown>>();
   private drained: Promise<unknown> | null = null;
 
-  constructor(connection: AmqpConnection, private readonly logger: Logger) {
+  constructor(private readonly connection: AmqpConnection, private readonly logger: Logger) {
     this.keeper = new AmqpChannelKeeper<ConfirmChannel>(connection, true, logger, 'publisher');
   }
 
@@ -89,9 +89,16 @@ export class AmqpPublisher {
       const written = channel.publish(out.exchange, out.routingKey, out.content, out.options, (err) => (err ? reject(err) : resolve()));
       if (!written && !this.drained) {
         // amqplib buffered the frame: let later publishes wait for the socket to drain.
-        this.drained = Promise.race([once(channel, 'drain'), once(channel, 'close')])
+        // A channel of a connection that died may never emit 'drain' nor 'close' (seen after a
+        // cluster node was killed under load): every later publish would wait here forever.
+        const done = new AbortController(); // removes the listeners of the events that did not come
+        const { signal } = done;
+        this.drained = Promise.race([once(channel, 'drain', { signal }), once(channel, 'close', { signal }), once(this.connection, 'disconnect', { signal }), drainBound()])
           .catch(() => undefined)
-          .finally(() => (this.drained = null));
+          .finally(() => {
+            done.abort();
+            this.drained = null;
+          });
       }
     });
     this.inFlight.add(confirmed);
@@ -101,4 +108,11 @@ export class AmqpPublisher {
       this.inFlight.delete(confirmed);
     }
   }
+}
+
+/** Longest wait for a buffered channel to drain before publishing goes on regardless. */
+const DRAIN_BOUND_MS = 2000;
+
+function drainBound(): Promise<void> {
+  return new Promise((r) => setTimeout(r, DRAIN_BOUND_MS).unref());
 }

@@ -1,5 +1,7 @@
 import { ConfigurationError } from '../../errors';
 import { maskUrl } from '../url-mask';
+import { parseBrokerUrl } from '../broker-url';
+import { SentinelEndpoint, SentinelOptions, parseSentinelUrl } from './redis-sentinel.endpoint';
 
 /** What a `redis://` or `rediss://` URL says, ready for ioredis. */
 export interface RedisEndpoint {
@@ -10,13 +12,17 @@ export interface RedisEndpoint {
   db: number;
   /** TLS options when the URL is rediss://, else false. */
   tls: false | import('node:tls').ConnectionOptions;
+  /** For sentinel:// URLs: the Sentinels and the master name (host/port are then unused). */
+  sentinel?: SentinelEndpoint;
 }
 
 /**
  * Parses `redis://[user:password@]host:port/db` and `rediss://…` (TLS). The path is the Redis DB
  * number (kombu's "virtual host"), default 0; user and password are percent-decoded.
  */
-export function parseRedisUrl(url: string, tls: import('node:tls').ConnectionOptions = {}): RedisEndpoint {
+export function parseRedisUrl(url: string, tls: import('node:tls').ConnectionOptions = {}, sentinelOptions?: SentinelOptions): RedisEndpoint {
+  if (/^sentinel:/i.test(url.trim())) return { host: '', port: 0, tls: false, ...parseSentinelUrl(url, sentinelOptions) };
+  parseBrokerUrl(url, 'The Redis URL'); // refuses raw reserved characters in the password, masked
   let u: URL;
   try {
     u = new URL(url);

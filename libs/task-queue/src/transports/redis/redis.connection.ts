@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { BrokerUnavailableError } from '../../errors';
 import { loadIoredis } from '../../peers/ioredis.loader';
 import { RedisEndpoint } from './redis-url';
+import { sentinelConnectionOptions } from './redis-sentinel.options';
 
 /**
  * One ioredis connection per role (`commands`, `consume`, `subscribe`), never one per task.
@@ -35,6 +36,7 @@ export function createRedisConnection(endpoint: RedisEndpoint, role: string, hea
     autoResendUnfulfilledCommands: false,
     enableOfflineQueue: false,
     retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times - 1, 10), reconnectMaxDelay),
+    ...sentinelConnectionOptions(endpoint, reconnectMaxDelay),
   });
   conn.on('ready', () => health.up(role));
   conn.on('close', () => { if (!closing.has(conn)) health.down(role, null); });
@@ -167,6 +169,8 @@ export class ConnectionLostError extends Error {
 export class ReadyGate {
   private waiters: { deadline: number; resolve: () => void; reject: (e: Error) => void; what: () => string }[] = [];
   private timer: NodeJS.Timeout | null = null;
+  /** Set when a bounded wait timed out; until 'ready', bounded waits fail at once (an api answers 503 fast). */
+  private tripped = false;
 
   constructor(private readonly conn: Redis) {
     conn.on('ready', () => this.release());
@@ -176,6 +180,7 @@ export class ReadyGate {
   wait(deadline: number, what: () => string): Promise<void> {
     if (this.conn.status === 'ready') return Promise.resolve();
     if (this.conn.status === 'end') return Promise.reject(new BrokerUnavailableError(`${what()} The connection is closed.`));
+    if (this.tripped && Number.isFinite(deadline)) return Promise.reject(new BrokerUnavailableError(`${what()} (still unreachable: failing at once until it is back).`));
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ deadline, resolve, reject, what });
       this.arm();
@@ -191,6 +196,7 @@ export class ReadyGate {
   }
 
   private release(): void {
+    this.tripped = false;
     const ws = this.waiters;
     this.waiters = [];
     this.disarm();
@@ -214,6 +220,7 @@ export class ReadyGate {
     const now = Date.now();
     const late = this.waiters.filter((w) => w.deadline <= now);
     this.waiters = this.waiters.filter((w) => w.deadline > now);
+    if (late.length) this.tripped = true;
     for (const w of late) w.reject(new BrokerUnavailableError(w.what()));
     this.arm();
   }
