@@ -1,5 +1,8 @@
 // Two projects: unit specs beside the code (no server needed), and the suites in test/
 // that run against the real Redis, RabbitMQ and Python Celery of the machine.
+/** Suites that run in their own Jest process (jest.isolated.config.js, invoked by `npm test` after this one). */
+const ISOLATED = ['<rootDir>/test/reliability/rabbitmq-cluster\\.e2e-spec\\.ts$'];
+
 const shared = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
@@ -15,7 +18,7 @@ const shared = {
 module.exports = {
   projects: [
     { ...shared, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/libs', '<rootDir>/apps'], testRegex: '.*\\.spec\\.ts$' },
-    { ...shared, displayName: 'e2e', rootDir: __dirname, roots: ['<rootDir>/test'], testRegex: '.*\\.e2e-spec\\.ts$', slowTestThreshold: 30 },
+    { ...shared, displayName: 'e2e', rootDir: __dirname, roots: ['<rootDir>/test'], testRegex: '.*\\.e2e-spec\\.ts$', testPathIgnorePatterns: ['/node_modules/', ...ISOLATED], slowTestThreshold: 30 },
   ],
   testTimeout: 60000,
   // Safety net only: a Jest that never exits would hang CI. The one leak seen (a worker that refused to

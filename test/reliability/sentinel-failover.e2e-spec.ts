@@ -19,7 +19,7 @@ import { RecordModule, runs, tally } from './support/record.tasks';
  * Duplicates (at-least-once) are counted and printed, with the time to resume.
  */
 describe('Redis Sentinel: failover under load', () => {
-  const TOTAL = Number(process.env.TASKQUEUE_TEST_SENTINEL_TASKS ?? 2000);
+  const TOTAL = Number(process.env.TASKQUEUE_TEST_SENTINEL_TASKS ?? (process.env.CI === 'true' ? 500 : 2000));
   const KILL_AT = Math.floor(TOTAL / 4);
   const NAME = 'tqrelmaster';
   const P = RELIABILITY_PORTS;

@@ -1,0 +1,12 @@
+// Suites that must not share a Jest process with the others, run by `npm test` after the main run
+// (`jest -c jest.isolated.config.js`), so CI runs them too. Today: the RabbitMQ cluster failover suite —
+// after other suites in the same process, its client's publishes stalled once it had moved to node 2;
+// alone it passes. Everything else comes from jest.config.js.
+const main = require('./jest.config');
+
+const e2e = main.projects.find((p) => p.displayName === 'e2e');
+
+module.exports = {
+  ...main,
+  projects: [{ ...e2e, displayName: 'isolated', testRegex: undefined, testPathIgnorePatterns: ['/node_modules/'], testMatch: ['<rootDir>/test/reliability/rabbitmq-cluster.e2e-spec.ts'] }],
+};
