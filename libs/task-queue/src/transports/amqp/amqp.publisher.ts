@@ -53,7 +53,7 @@ export class AmqpPublisher {
       try {
         if (before) await before(attempt);
         const channel = await this.keeper.get(remaining);
-        await this.send(channel, out);
+        await this.send(channel, out, remaining);
         return;
       } catch (err) {
         if (err instanceof TaskQueueError && !(err instanceof BrokerUnavailableError)) throw err;
@@ -83,7 +83,7 @@ export class AmqpPublisher {
     await this.keeper.close();
   }
 
-  private async send(channel: ConfirmChannel, out: AmqpOutgoing): Promise<void> {
+  private async send(channel: ConfirmChannel, out: AmqpOutgoing, remaining: number): Promise<void> {
     if (this.drained) await this.drained;
     const confirmed = new Promise<void>((resolve, reject) => {
       const written = channel.publish(out.exchange, out.routingKey, out.content, out.options, (err) => (err ? reject(err) : resolve()));
@@ -102,9 +102,22 @@ export class AmqpPublisher {
       }
     });
     this.inFlight.add(confirmed);
+    confirmed.catch(() => undefined); // may settle after we stopped waiting for it (below)
+    // A confirm pending on a connection that died may never be settled: stop waiting for it when the
+    // connection is lost, the channel closes or the publish's time is up, and publish again.
+    let settle: (err: Error) => void = () => undefined;
+    const lost = new Promise<never>((_, reject) => (settle = reject));
+    const onDisconnect = (err?: Error) => settle(new Error(`the connection was lost before the confirm${err ? ` (${err.message})` : ''}`));
+    const onClose = () => settle(new Error('the channel closed before the confirm'));
+    const timer = setTimeout(() => settle(new Error(`no confirm within ${remaining} ms`)), remaining);
+    this.connection.once('disconnect', onDisconnect);
+    channel.once('close', onClose);
     try {
-      await confirmed;
+      await Promise.race([confirmed, lost]);
     } finally {
+      clearTimeout(timer);
+      this.connection.off('disconnect', onDisconnect);
+      channel.off('close', onClose);
       this.inFlight.delete(confirmed);
     }
   }
