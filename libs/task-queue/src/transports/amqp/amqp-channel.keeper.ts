@@ -20,7 +20,14 @@ export class AmqpChannelKeeper<C extends Channel = Channel> {
     private readonly confirm: boolean,
     private readonly logger: Logger,
     private readonly label: string,
-  ) {}
+  ) {
+    // A channel of a connection that died may never emit 'close' (seen after a cluster node was
+    // SIGKILLed under load): forget it on the disconnect, or every later get() hands out the dead one
+    // and publishes and declarations wait on it forever while the connection is already back.
+    connection.on('disconnect', () => {
+      this.channel = null;
+    });
+  }
 
   /** The open channel, if there is one. */
   current(): C | null {

@@ -33,6 +33,7 @@ export class AmqpPublisher {
   private readonly keeper: AmqpChannelKeeper<ConfirmChannel>;
   private readonly inFlight = new Set<Promise<unknown>>();
   private drained: Promise<unknown> | null = null;
+  private readonly lost = new WeakMap<ConfirmChannel, Promise<never>>();
 
   constructor(private readonly connection: AmqpConnection, private readonly logger: Logger) {
     this.keeper = new AmqpChannelKeeper<ConfirmChannel>(connection, true, logger, 'publisher');
@@ -83,6 +84,27 @@ export class AmqpPublisher {
     await this.keeper.close();
   }
 
+  /** Rejects when the channel closes or its connection is lost: one pair of listeners per channel, shared by its publishes. */
+  private lostOf(channel: ConfirmChannel): Promise<never> {
+    let lost = this.lost.get(channel);
+    if (!lost) {
+      lost = new Promise<never>((_, reject) => {
+        const onDisconnect = (err?: Error) => done(new Error(`the connection was lost before the confirm${err ? ` (${err.message})` : ''}`));
+        const onClose = () => done(new Error('the channel closed before the confirm'));
+        const done = (err: Error) => {
+          this.connection.off('disconnect', onDisconnect);
+          channel.off('close', onClose);
+          reject(err);
+        };
+        this.connection.once('disconnect', onDisconnect);
+        channel.once('close', onClose);
+      });
+      lost.catch(() => undefined);
+      this.lost.set(channel, lost);
+    }
+    return lost;
+  }
+
   private async send(channel: ConfirmChannel, out: AmqpOutgoing, remaining: number): Promise<void> {
     if (this.drained) await this.drained;
     const confirmed = new Promise<void>((resolve, reject) => {
@@ -105,19 +127,12 @@ export class AmqpPublisher {
     confirmed.catch(() => undefined); // may settle after we stopped waiting for it (below)
     // A confirm pending on a connection that died may never be settled: stop waiting for it when the
     // connection is lost, the channel closes or the publish's time is up, and publish again.
-    let settle: (err: Error) => void = () => undefined;
-    const lost = new Promise<never>((_, reject) => (settle = reject));
-    const onDisconnect = (err?: Error) => settle(new Error(`the connection was lost before the confirm${err ? ` (${err.message})` : ''}`));
-    const onClose = () => settle(new Error('the channel closed before the confirm'));
-    const timer = setTimeout(() => settle(new Error(`no confirm within ${remaining} ms`)), remaining);
-    this.connection.once('disconnect', onDisconnect);
-    channel.once('close', onClose);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no confirm within ${remaining} ms`)), remaining)));
     try {
-      await Promise.race([confirmed, lost]);
+      await Promise.race([confirmed, late, this.lostOf(channel)]);
     } finally {
       clearTimeout(timer);
-      this.connection.off('disconnect', onDisconnect);
-      channel.off('close', onClose);
       this.inFlight.delete(confirmed);
     }
   }
