@@ -242,7 +242,9 @@ export class AmqpBroker implements Broker {
     if (!done) {
       done = this.admin
         .get(timeoutMs)
-        .then((ch) => declareOrExplain(queue, () => declare(ch, queue, this.options.amqp)))
+        // Bounded: a declaration sent on a channel of a connection that died is never answered, and a
+        // cached pending one would hold every later publish to this queue.
+        .then((ch) => withinMs(declareOrExplain(queue, () => declare(ch, queue, this.options.amqp)), timeoutMs, `Declaring "${queue}"`))
         .catch((err) => {
           this.declared.delete(key);
           throw err;
@@ -269,6 +271,12 @@ export class AmqpBroker implements Broker {
 }
 
 /** Turns RabbitMQ's 406 on a declaration into an error that says what to change. */
+function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BrokerUnavailableError(`${what} got no answer within ${ms} ms.`)), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
 async function declareOrExplain(queue: string, declare: () => Promise<void>): Promise<void> {
   try {
     await declare();
