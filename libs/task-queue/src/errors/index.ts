@@ -16,3 +16,4 @@ export * from './time-limit.error';
 export * from './reject.error';
 export * from './task-revoked.error';
 export * from './chord.error';
+export * from './worker-lost.error';
