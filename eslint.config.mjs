@@ -34,6 +34,7 @@ export const LAYERS = {
   client: ['errors', 'states', 'protocol', 'discovery', 'backends', 'control', 'publish', 'result', 'canvas'],
   reliability: ['errors', 'options', 'transports', 'brokers', 'backends'],
   worker: ['errors', 'states', 'protocol', 'context', 'interfaces', 'options', 'registry', 'decorators', 'discovery', 'transports', 'brokers', 'backends', 'events', 'control', 'publish', 'result', 'canvas', 'reliability'],
+  pool: ['errors', 'protocol', 'context', 'options', 'registry', 'worker'],
   monitor: ['errors', 'states', 'protocol', 'options', 'peers', 'transports', 'brokers', 'backends', 'events', 'control', 'decorators'],
   dashboard: ['errors', 'states', 'protocol', 'options', 'transports', 'brokers', 'backends', 'control', 'client', 'beat', 'monitor'],
   cli: ['errors', 'states', 'protocol', 'options', 'registry', 'peers', 'transports', 'brokers', 'backends', 'control', 'publish', 'result', 'canvas', 'client', 'beat', 'monitor', 'dashboard'],

@@ -52,6 +52,12 @@ export const SUITE_DB = {
    */
   brokerTargets: 13,
   /** The packed tarball installed in throwaway apps (worker, api and taskq processes): test/package/install. */
+  /**
+   * CPU-bound tasks in the worker's pool: test/features/pool.redis and pool.amqp (Redis broker and results; results of the RabbitMQ
+   * runs). Shares 12 with packageInstall and dashboard: it deletes only keys and binding members that carry its own
+   * unique queue and node names; the others see its workers but assert only on their own.
+   */
+  pool: 12,
   packageInstall: 12,
   /**
    * The dashboard, its history and the monitoring CLI with our worker and a Python one: test/dashboard/dashboard,

@@ -60,3 +60,4 @@ export type { QueueStats } from './monitor/queue-stats.reader';
 export { TaskQueueWorkerMetricsModule } from './monitor/worker-metrics.module';
 export { WorkerMetrics } from './monitor/worker-metrics.listener';
 export type { WorkerMetricsOptions } from './monitor/worker-metrics.listener';
+export type { WorkerPoolOptions, PoolKind } from './options/pool-options';

@@ -1,11 +1,13 @@
 import { TaskQueueModuleOptions } from './options/task-queue-options';
+import { poolOptionsFromEnv } from './pool/pool.env';
 
 /**
  * Module options from `TASKQUEUE_*` environment variables, shared by the example apps and the CLI:
  * TASKQUEUE_BROKER_URL, TASKQUEUE_RESULT_BACKEND, TASKQUEUE_DEFAULT_QUEUE, TASKQUEUE_QUEUES
  * (comma-separated), TASKQUEUE_CONCURRENCY, TASKQUEUE_HOSTNAME, TASKQUEUE_BEAT (`true` runs a periodic-task scheduler),
  * TASKQUEUE_SEND_TASK_EVENTS (`true`: Celery's `-E`, task-* events for monitors),
- * TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES, TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP. Unset variables keep the defaults.
+ * TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES, TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP. The pool's: pool/pool.env.ts.
+ * Unset variables keep the defaults.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): TaskQueueModuleOptions {
   const queues = env.TASKQUEUE_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean);
@@ -22,6 +24,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): TaskQueueM
       hostname: env.TASKQUEUE_HOSTNAME || undefined,
       beat: env.TASKQUEUE_BEAT === 'true' || undefined,
       sendTaskEvents: env.TASKQUEUE_SEND_TASK_EVENTS ? /^(1|true|yes|on)$/i.test(env.TASKQUEUE_SEND_TASK_EVENTS) : undefined,
+      ...poolOptionsFromEnv(env),
     },
   };
 }

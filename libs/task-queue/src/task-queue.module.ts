@@ -22,6 +22,8 @@ import { Workflow } from './canvas/workflow';
 import { CanvasBuiltins } from './worker/canvas.builtins';
 import { BEAT_PROVIDERS } from './beat/beat.providers';
 import { BeatService } from './beat/beat.service';
+import { TaskPool } from './pool/task.pool';
+import { CPU_TASK_RUNNER } from './worker/cpu-task.runner';
 
 /**
  * Registers the broker and result backend (chosen by URL), discovers @SharedTask methods, and
@@ -51,6 +53,8 @@ import { BeatService } from './beat/beat.service';
     Workflow,
     CanvasBuiltins,
     ...BEAT_PROVIDERS,
+    TaskPool,
+    { provide: CPU_TASK_RUNNER, useExisting: TaskPool },
   ],
   exports: [TaskClient, BeatService, TaskControl, TaskRegistry, TaskQueueServer, TaskContextHost, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG],
 })

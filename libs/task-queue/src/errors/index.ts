@@ -18,3 +18,4 @@ export * from './task-revoked.error';
 export * from './chord.error';
 export * from './broker-authentication.error';
 export * from './broker-permission.error';
+export * from './worker-lost.error';

@@ -20,7 +20,8 @@
  * ├── TaskRevokedError               revoked, expired or terminated (stored as REVOKED)
  * ├── ChordError                     a chord's body cannot run: a header part failed, or it timed out
  * ├── Reject                         thrown by a task: give the message back or dead-letter it
- * └── Ignore                         thrown by a task: ack, store nothing
+ * ├── Ignore                         thrown by a task: ack, store nothing
+ * └── WorkerLostError                the pool worker running the task died (exit code, signal, OOM)
  */
 export class TaskQueueError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -1,8 +1,9 @@
-import { hostname, cpus } from 'node:os';
+import { availableParallelism, hostname, cpus } from 'node:os';
 import { ConfigurationError } from '../errors';
 import { TaskQueueModuleOptions } from './task-queue-options';
 import { ResolvedTaskQueueOptions } from './resolved-options';
-import { AMQP_DEFAULTS, REDIS_DEFAULTS, TASK_QUEUE_DEFAULTS, WORKER_DEFAULTS } from './task-queue.defaults';
+import { WorkerPoolOptions, ResolvedPoolOptions } from './pool-options';
+import { AMQP_DEFAULTS, POOL_DEFAULTS, REDIS_DEFAULTS, TASK_QUEUE_DEFAULTS, WORKER_DEFAULTS } from './task-queue.defaults';
 
 /** Applies every default (task-queue.defaults.ts) and checks what cannot work. */
 export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueueOptions {
@@ -59,6 +60,7 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
       stateDb: w.stateDb ?? WORKER_DEFAULTS.stateDb,
       sendTaskEvents: w.sendTaskEvents ?? WORKER_DEFAULTS.sendTaskEvents,
       beat: w.beat ?? WORKER_DEFAULTS.beat,
+      ...resolvePoolOptions(w),
     },
   };
 }
@@ -66,4 +68,25 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
 /** Celery's default backend: the broker itself for Redis and memory, `rpc://` for AMQP. */
 function defaultBackendFor(brokerUrl: string): string {
   return /^amqps?:/i.test(brokerUrl) ? 'rpc://' : brokerUrl;
+}
+
+/** The pool's defaults applied, its values checked. */
+export function resolvePoolOptions(o: WorkerPoolOptions): ResolvedPoolOptions {
+  const out: ResolvedPoolOptions = {
+    pool: o.pool ?? POOL_DEFAULTS.pool,
+    poolSize: o.poolSize ?? POOL_DEFAULTS.poolSize(availableParallelism()),
+    maxTasksPerChild: o.maxTasksPerChild ?? POOL_DEFAULTS.maxTasksPerChild,
+    maxMemoryPerChild: o.maxMemoryPerChild ?? POOL_DEFAULTS.maxMemoryPerChild,
+    maxHeapPerChild: o.maxHeapPerChild ?? POOL_DEFAULTS.maxHeapPerChild,
+    poolIdleTimeout: o.poolIdleTimeout ?? POOL_DEFAULTS.poolIdleTimeout,
+    poolModule: o.poolModule ?? POOL_DEFAULTS.poolModule,
+  };
+  if (out.pool !== 'threads' && out.pool !== 'processes') {
+    throw new ConfigurationError(`worker.pool must be 'threads' or 'processes', got '${String(out.pool)}'.`);
+  }
+  if (!Number.isInteger(out.poolSize) || out.poolSize < 1) throw new ConfigurationError(`worker.poolSize must be a whole number >= 1, got ${out.poolSize}.`);
+  for (const key of ['maxTasksPerChild', 'maxMemoryPerChild', 'maxHeapPerChild', 'poolIdleTimeout'] as const) {
+    if (!Number.isFinite(out[key]) || out[key] < 0) throw new ConfigurationError(`worker.${key} must be a number >= 0 (0 turns it off), got ${out[key]}.`);
+  }
+  return out;
 }

@@ -26,6 +26,13 @@ export interface SharedTaskOptions extends TaskExecutionOptions {
    */
   argNames?: string[];
   /**
+   * CPU-bound: run it in the worker's pool (a thread or a child process, see `worker.pool`), not on
+   * the event loop, so that a long computation never blocks remote control, heartbeats or other
+   * tasks, and a hard time limit can really stop it. See docs/cpu-tasks.md.
+   * @defaultValue false
+   */
+  cpu?: boolean;
+  /**
    * Called (with `this` = the provider) after the task succeeded. [on_success]
    * @defaultValue none
    */

@@ -45,6 +45,17 @@ export const WORKER_DEFAULTS = {
   beat: false,
 } as const;
 
+/** The pool for `cpu: true` tasks (pool/): prefork-like child processes, one per CPU, replaced never. */
+export const POOL_DEFAULTS = {
+  pool: 'processes' as 'threads' | 'processes',
+  poolSize: (cpuCount: number): number => cpuCount,
+  maxTasksPerChild: 0,
+  maxMemoryPerChild: 0,
+  maxHeapPerChild: 0,
+  poolIdleTimeout: 300,
+  poolModule: '',
+};
+
 /** Celery's task execution defaults (its `Task` class attributes), for options neither the task nor `taskDefaults` set. */
 export const TASK_EXECUTION_DEFAULTS = {
   ignoreResult: false,

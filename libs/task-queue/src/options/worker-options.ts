@@ -1,4 +1,7 @@
-export interface WorkerOptions {
+import { WorkerPoolOptions } from './pool-options';
+
+/** The worker's options; the pool's (for `cpu: true` tasks) are in pool-options.ts. */
+export interface WorkerOptions extends WorkerPoolOptions {
   /**
    * Queues this worker consumes. Default `[defaultQueue]`. [-Q]
    * @defaultValue `[defaultQueue]`

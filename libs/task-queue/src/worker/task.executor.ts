@@ -1,8 +1,8 @@
 import { logEnabled } from './log-level';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Delivery } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
-import { Ignore, Reject, RetryError, SoftTimeLimitExceededError, TaskRevokedError, TimeLimitExceededError } from '../errors';
+import { Ignore, Reject, RetryError, SoftTimeLimitExceededError, TaskRevokedError, TimeLimitExceededError, WorkerLostError } from '../errors';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRequest, buildRetryMessage } from '../protocol/task-message';
@@ -20,6 +20,7 @@ import { autoretryCountdown, shouldAutoretry } from './retry-policy';
 import { Workflow } from '../canvas/workflow';
 import { TaskPublisher } from '../publish/task.publisher';
 import { LongTimer, setLongTimeout } from './long-timer';
+import { CPU_TASK_RUNNER, CpuTaskRunner } from './cpu-task.runner';
 
 /** What to do with the delivery once a run is over. */
 export type Settlement = { kind: 'ack' } | { kind: 'requeue' } | { kind: 'deadLetter'; reason: string };
@@ -47,6 +48,7 @@ export class TaskExecutor {
     private readonly events: TaskEvents,
     private readonly host: TaskContextHost,
     private readonly workflow: Workflow,
+    @Optional() @Inject(CPU_TASK_RUNNER) private readonly cpu?: CpuTaskRunner,
   ) {}
 
   /** Abandons a running task: its signal aborts with TaskRevokedError('terminated') and it is stored REVOKED. */
@@ -72,7 +74,7 @@ export class TaskExecutor {
     }
     this.events.emitLazy('started', () => ({ type: 'started', request: ctx.request }));
     const started = performance.now();
-    const outcome = await this.run(def, req, ctx, hard, soft);
+    const outcome = await this.run(def, req, ctx, hard, soft, options);
     const runtime = (performance.now() - started) / 1000;
     bodyDone?.();
     const label = `${req.shadow ?? req.task}[${req.id}]`;
@@ -123,7 +125,8 @@ export class TaskExecutor {
     await this.workflow.chordPart(req, TaskState.FAILURE, exc);
     await this.hook('onFailure', def, error, ctx);
     this.events.emit({ type: 'failed', request: ctx.request, error, runtime });
-    return ACK;
+    // A message that already killed a pool worker once goes to the dead-letter place (rejectOnWorkerLost).
+    return error instanceof WorkerLostError && error.deadLetter ? { kind: 'deadLetter', reason: error.message } : ACK;
   }
 
   /**
@@ -146,7 +149,7 @@ export class TaskExecutor {
   }
 
   /** Runs the method; the hard time limit and terminate abandon it (its promise is left to settle alone). */
-  private run(def: TaskDefinition, req: TaskRequest, ctx: TaskContext, hard: number | null, soft: number | null): Promise<Outcome> {
+  private run(def: TaskDefinition, req: TaskRequest, ctx: TaskContext, hard: number | null, soft: number | null, options: ResolvedTaskOptions): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       let done = false;
       const timers: LongTimer[] = [];
@@ -162,10 +165,15 @@ export class TaskExecutor {
         finish({ ok: false, error });
       };
       this.abandon.set(req.id, stop);
-      if (soft) timers.push(setLongTimeout(() => ctx.abort(new SoftTimeLimitExceededError(soft)), soft * 1000));
-      if (hard) timers.push(setLongTimeout(() => stop(new TimeLimitExceededError(hard)), hard * 1000));
+      const startClocks = () => {
+        if (done) return;
+        if (soft) timers.push(setLongTimeout(() => ctx.abort(new SoftTimeLimitExceededError(soft)), soft * 1000));
+        if (hard) timers.push(setLongTimeout(() => stop(new TimeLimitExceededError(hard)), hard * 1000));
+      };
       Promise.resolve()
-        .then(() => this.host.run(ctx, () => def.invoke(toCallArgs(def, req.args, req.kwargs, ctx))))
+        // CPU-bound tasks run in the pool (pool/): the one place where a task leaves the event loop.
+        // Their time limits start when a pool worker takes them, as in Celery's prefork pool.
+        .then(() => (def.options.cpu && this.cpu ? this.cpu.run(def.name, req, ctx, options, startClocks) : (startClocks(), this.host.run(ctx, () => def.invoke(toCallArgs(def, req.args, req.kwargs, ctx))))))
         .then(
           (value) => finish({ ok: true, value }),
           (error: unknown) => finish({ ok: false, error }),
