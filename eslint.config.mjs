@@ -24,7 +24,18 @@ export const LAYERS = {
   brokers: ['errors', 'protocol', 'options', 'peers', 'transports'],
   backends: ['errors', 'states', 'protocol', 'options', 'peers', 'transports'],
   events: ['errors', 'states', 'protocol', 'context', 'brokers'],
-  beat: ['errors', 'states', 'protocol', 'options', 'registry', 'peers', 'transports', 'brokers', 'backends', 'publish'],
+  beat: [
+    'errors',
+    'states',
+    'protocol',
+    'options',
+    'registry',
+    'peers',
+    'transports',
+    'brokers',
+    'backends',
+    'publish',
+  ],
   decorators: ['options', 'events', 'beat'],
   discovery: ['errors', 'options', 'registry', 'context', 'events'],
   control: ['errors', 'states', 'protocol', 'interfaces', 'options', 'registry', 'transports', 'brokers', 'events'],
@@ -33,11 +44,72 @@ export const LAYERS = {
   canvas: ['errors', 'states', 'protocol', 'options', 'discovery', 'backends', 'control', 'publish', 'result'],
   client: ['errors', 'states', 'protocol', 'discovery', 'backends', 'control', 'publish', 'result', 'canvas'],
   reliability: ['errors', 'options', 'transports', 'brokers', 'backends'],
-  worker: ['errors', 'states', 'protocol', 'context', 'interfaces', 'options', 'registry', 'decorators', 'discovery', 'transports', 'brokers', 'backends', 'events', 'control', 'publish', 'result', 'canvas', 'reliability'],
+  worker: [
+    'errors',
+    'states',
+    'protocol',
+    'context',
+    'interfaces',
+    'options',
+    'registry',
+    'decorators',
+    'discovery',
+    'transports',
+    'brokers',
+    'backends',
+    'events',
+    'control',
+    'publish',
+    'result',
+    'canvas',
+    'reliability',
+  ],
   pool: ['errors', 'protocol', 'context', 'options', 'registry', 'worker'],
-  monitor: ['errors', 'states', 'protocol', 'options', 'peers', 'transports', 'brokers', 'backends', 'events', 'control', 'decorators'],
-  dashboard: ['errors', 'states', 'protocol', 'options', 'transports', 'brokers', 'backends', 'control', 'client', 'beat', 'monitor'],
-  cli: ['errors', 'states', 'protocol', 'options', 'registry', 'peers', 'transports', 'brokers', 'backends', 'control', 'publish', 'result', 'canvas', 'client', 'beat', 'monitor', 'dashboard'],
+  monitor: [
+    'errors',
+    'states',
+    'protocol',
+    'options',
+    'peers',
+    'transports',
+    'brokers',
+    'backends',
+    'events',
+    'control',
+    'decorators',
+  ],
+  dashboard: [
+    'errors',
+    'states',
+    'protocol',
+    'options',
+    'transports',
+    'brokers',
+    'backends',
+    'control',
+    'client',
+    'beat',
+    'monitor',
+  ],
+  cli: [
+    'errors',
+    'states',
+    'protocol',
+    'options',
+    'registry',
+    'peers',
+    'transports',
+    'brokers',
+    'backends',
+    'control',
+    'publish',
+    'result',
+    'canvas',
+    'client',
+    'beat',
+    'monitor',
+    'dashboard',
+  ],
 };
 const FOLDERS = Object.keys(LAYERS);
 /** Only adapter folders may load a driver (the drivers are optional peers, loaded lazily). */
@@ -54,11 +126,19 @@ function layerRules(folder, alsoAllowed = []) {
   const allowed = [...LAYERS[folder], ...alsoAllowed];
   const forbidden = FOLDERS.filter((f) => f !== folder && !allowed.includes(f));
   const patterns = forbidden.length
-    ? [{ group: forbidden.map((f) => `**/${f}/**`).concat(forbidden.map((f) => `../${f}`)), message: `${folder}/ may import only: ${allowed.join(', ') || '(nothing)'} (docs/architecture.md).` }]
+    ? [
+        {
+          group: forbidden.map((f) => `**/${f}/**`).concat(forbidden.map((f) => `../${f}`)),
+          message: `${folder}/ may import only: ${allowed.join(', ') || '(nothing)'} (docs/architecture.md).`,
+        },
+      ]
     : [];
   const paths = DRIVER_FOLDERS.includes(folder)
     ? []
-    : ['ioredis', 'amqplib'].map((name) => ({ name, message: `Only peers/, transports/, brokers/, backends/, beat/, monitor/ and cli/ may import ${name}.` }));
+    : ['ioredis', 'amqplib'].map((name) => ({
+        name,
+        message: `Only peers/, transports/, brokers/, backends/, beat/, monitor/ and cli/ may import ${name}.`,
+      }));
   return {
     files: [`${LIB}/${folder}/**/*.ts`],
     ignores: [`${LIB}/**/*.spec.ts`],
@@ -79,7 +159,10 @@ export default tseslint.config(
     rules: {
       // Noisy on a codebase that talks to untyped wire data and Nest's DI; not worth the churn.
       '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', ignoreRestSiblings: true },
+      ],
       '@typescript-eslint/no-empty-function': 'off',
       '@typescript-eslint/no-require-imports': 'off',
       '@typescript-eslint/no-namespace': 'off',
@@ -107,7 +190,17 @@ export default tseslint.config(
     // Outside the library: the package by its name, never a relative path into libs/.
     files: ['apps/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/libs/**', '@app/task-queue', '@app/task-queue/**'], message: "Import the library as 'nestjs-celery' (or 'nestjs-celery/internal/<path>' for internals)." }] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/libs/**', '@app/task-queue', '@app/task-queue/**'],
+              message: "Import the library as 'nestjs-celery' (or 'nestjs-celery/internal/<path>' for internals).",
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -17,8 +17,22 @@ const shared = {
 
 module.exports = {
   projects: [
-    { ...shared, displayName: 'unit', rootDir: __dirname, roots: ['<rootDir>/libs', '<rootDir>/apps'], testRegex: '.*\\.spec\\.ts$' },
-    { ...shared, displayName: 'e2e', rootDir: __dirname, roots: ['<rootDir>/test'], testRegex: '.*\\.e2e-spec\\.ts$', testPathIgnorePatterns: ['/node_modules/', ...ISOLATED], slowTestThreshold: 30 },
+    {
+      ...shared,
+      displayName: 'unit',
+      rootDir: __dirname,
+      roots: ['<rootDir>/libs', '<rootDir>/apps'],
+      testRegex: '.*\\.spec\\.ts$',
+    },
+    {
+      ...shared,
+      displayName: 'e2e',
+      rootDir: __dirname,
+      roots: ['<rootDir>/test'],
+      testRegex: '.*\\.e2e-spec\\.ts$',
+      testPathIgnorePatterns: ['/node_modules/', ...ISOLATED],
+      slowTestThreshold: 30,
+    },
   ],
   testTimeout: 60000,
   // Safety net only: a Jest that never exits would hang CI. The one leak seen (a worker that refused to

@@ -10,5 +10,13 @@ const e2e = main.projects.find((p) => p.displayName === 'e2e');
 
 module.exports = {
   ...main,
-  projects: [{ ...e2e, displayName: 'isolated', testRegex: undefined, testPathIgnorePatterns: ['/node_modules/'], testMatch: ['<rootDir>/test/reliability/rabbitmq-cluster.e2e-spec.ts'] }],
+  projects: [
+    {
+      ...e2e,
+      displayName: 'isolated',
+      testRegex: undefined,
+      testPathIgnorePatterns: ['/node_modules/'],
+      testMatch: ['<rootDir>/test/reliability/rabbitmq-cluster.e2e-spec.ts'],
+    },
+  ],
 };

@@ -41,13 +41,31 @@ async function main(): Promise<void> {
   const broker = createBroker(config);
   const backend = createResultBackend(config);
   const registry = new TaskRegistry();
-  const beat = new BeatService(config, resolveBeatOptions({}, config), registry, new TaskPublisher(broker, config, registry), backend);
+  const beat = new BeatService(
+    config,
+    resolveBeatOptions({}, config),
+    registry,
+    new TaskPublisher(broker, config, registry),
+    backend,
+  );
   const r = new Redis(url);
   try {
     const t0 = Date.now();
-    const defs: [string, BeatEntry][] = [['tick', { task: 'bench.tick', schedule: { every: 1 }, options: { queue: 'bbeat' } }]];
-    for (let i = 1; i < entries; i++) defs.push([`daily-${i}`, { task: 'bench.daily', args: [i], schedule: { cron: `${i % 60} ${Math.floor(i / 60) % 24} * * *` }, options: { queue: 'bbeat' } }]);
-    for (let i = 0; i < defs.length; i += 500) await Promise.all(defs.slice(i, i + 500).map(([n, e]) => beat.add(n, e)));
+    const defs: [string, BeatEntry][] = [
+      ['tick', { task: 'bench.tick', schedule: { every: 1 }, options: { queue: 'bbeat' } }],
+    ];
+    for (let i = 1; i < entries; i++)
+      defs.push([
+        `daily-${i}`,
+        {
+          task: 'bench.daily',
+          args: [i],
+          schedule: { cron: `${i % 60} ${Math.floor(i / 60) % 24} * * *` },
+          options: { queue: 'bbeat' },
+        },
+      ]);
+    for (let i = 0; i < defs.length; i += 500)
+      await Promise.all(defs.slice(i, i + 500).map(([n, e]) => beat.add(n, e)));
     const loadMs = Date.now() - t0;
 
     const scheduler = await beat.startScheduler();

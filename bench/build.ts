@@ -31,7 +31,15 @@ export function build(libRev?: string): { files: number; ms: number; lib: string
   const t0 = Date.now();
   const cfg = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (p) => readFileSync(p, 'utf8'));
   const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, ROOT);
-  const compilerOptions: ts.CompilerOptions = { ...parsed.options, sourceMap: false, inlineSourceMap: false, declaration: false, incremental: false, noEmit: false, outDir: undefined };
+  const compilerOptions: ts.CompilerOptions = {
+    ...parsed.options,
+    sourceMap: false,
+    inlineSourceMap: false,
+    declaration: false,
+    incremental: false,
+    noEmit: false,
+    outDir: undefined,
+  };
   rmSync(BUILD, { recursive: true, force: true });
   const git = (...a: string[]) => execFileSync('git', ['-C', ROOT, ...a], { encoding: 'utf8', maxBuffer: 64 << 20 });
   // With --lib-rev: one `git archive` of libs/task-queue/src into bench/.build/.src, read from there.
@@ -41,7 +49,14 @@ export function build(libRev?: string): { files: number; ms: number; lib: string
     execFileSync('bash', ['-c', `git -C "${ROOT}" archive "${libRev}" libs/task-queue/src | tar -x -C "${SRC}"`]);
   }
   const libFiles = walk(join(libRev ? SRC : ROOT, 'libs', 'task-queue', 'src'));
-  const files = [...libFiles, join(__dirname, 'worker.ts'), join(__dirname, 'client.ts'), join(__dirname, 'floor.ts'), join(__dirname, 'config.ts'), join(__dirname, 'lib', 'proc.ts')];
+  const files = [
+    ...libFiles,
+    join(__dirname, 'worker.ts'),
+    join(__dirname, 'client.ts'),
+    join(__dirname, 'floor.ts'),
+    join(__dirname, 'config.ts'),
+    join(__dirname, 'lib', 'proc.ts'),
+  ];
   for (const f of files) {
     const source = readFileSync(f, 'utf8');
     const js = ts.transpileModule(source, { compilerOptions, fileName: f }).outputText;
@@ -64,7 +79,11 @@ Module._resolveFilename = function (request, ...rest) {
 };
 `,
   );
-  return { files: files.length, ms: Date.now() - t0, lib: libRev ? `git ${git('rev-parse', '--short', libRev).trim()}` : 'working tree' };
+  return {
+    files: files.length,
+    ms: Date.now() - t0,
+    lib: libRev ? `git ${git('rev-parse', '--short', libRev).trim()}` : 'working tree',
+  };
 }
 
 if (require.main === module) console.log(build(process.argv[2]));

@@ -26,7 +26,13 @@ export function moduleOptions(cfg: BenchConfig, worker: boolean) {
     redis: { keyPrefix: cfg.keyPrefix },
     isGlobal: true,
     worker: worker
-      ? { concurrency: cfg.concurrency, prefetchMultiplier: cfg.prefetchMultiplier, handleSignals: false, hostname: `bench_${process.pid}@localhost`, shutdownTimeout: 10 }
+      ? {
+          concurrency: cfg.concurrency,
+          prefetchMultiplier: cfg.prefetchMultiplier,
+          handleSignals: false,
+          hostname: `bench_${process.pid}@localhost`,
+          shutdownTimeout: 10,
+        }
       : undefined,
   };
 }

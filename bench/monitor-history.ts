@@ -28,7 +28,13 @@ async function main(): Promise<void> {
   if (!gc) throw new Error('Run with node --expose-gc (NODE_OPTIONS=--expose-gc).');
   const config = resolveOptions({ brokerUrl: URL, resultBackend: URL });
   const broker = createBroker(config);
-  const monitor = new TaskMonitor(broker, createResultBackend(config), new TaskControl(broker), config, resolveMonitorOptions({ historyPrefix: PREFIX, maxTasks: N }));
+  const monitor = new TaskMonitor(
+    broker,
+    createResultBackend(config),
+    new TaskControl(broker),
+    config,
+    resolveMonitorOptions({ historyPrefix: PREFIX, maxTasks: N }),
+  );
   const r = new Redis(URL);
   const used = async () => Number(/used_memory:(\d+)/.exec(await r.info('memory'))![1]);
   const rss = async () => {
@@ -50,14 +56,36 @@ async function main(): Promise<void> {
       const uuid = `${round}-${i}-0b8f2a1c-5d3e-4f60-9a7b-${String(i).padStart(12, '0')}`;
       const host = 'worker1@bench';
       t += 0.001;
-      feed({ type: 'task-received', hostname: host, timestamp: t, uuid, name: 'tasks.add', args: `(${i}, ${i})`, kwargs: '{}', root_id: uuid, parent_id: null, retries: 0, eta: null, expires: null });
+      feed({
+        type: 'task-received',
+        hostname: host,
+        timestamp: t,
+        uuid,
+        name: 'tasks.add',
+        args: `(${i}, ${i})`,
+        kwargs: '{}',
+        root_id: uuid,
+        parent_id: null,
+        retries: 0,
+        eta: null,
+        expires: null,
+      });
       feed({ type: 'task-started', hostname: host, timestamp: t + 0.0001, uuid });
-      feed({ type: 'task-succeeded', hostname: host, timestamp: t + 0.0002, uuid, result: String(2 * i), runtime: 0.0001 });
+      feed({
+        type: 'task-succeeded',
+        hostname: host,
+        timestamp: t + 0.0002,
+        uuid,
+        result: String(2 * i),
+        runtime: 0.0001,
+      });
       if (i % 2000 === 0) await flush();
     }
     await flush();
     const now = { redis: await used(), rss: await rss() };
-    console.log(`after ${round * N} tasks (${await monitor.history.size()} kept): redis used_memory +${mb(now.redis - base.redis)}, rss +${mb(now.rss - base.rss)} (rss ${mb(now.rss)}), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(
+      `after ${round * N} tasks (${await monitor.history.size()} kept): redis used_memory +${mb(now.redis - base.redis)}, rss +${mb(now.rss - base.rss)} (rss ${mb(now.rss)}), ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    );
   }
   let cursor = '0';
   do {

@@ -17,7 +17,20 @@ import Redis from 'ioredis';
 import * as amqp from 'amqplib';
 import { BUILD, ROOT, build } from './build';
 import type { BenchConfig } from './config';
-import { commandCalls, cpuSeconds, diffCalls, latencyStats, loadavg, now, redisCli, redisMonitorClients, rssKb, serverPids, sleep, systemBusySeconds } from './lib/proc';
+import {
+  commandCalls,
+  cpuSeconds,
+  diffCalls,
+  latencyStats,
+  loadavg,
+  now,
+  redisCli,
+  redisMonitorClients,
+  rssKb,
+  serverPids,
+  sleep,
+  systemBusySeconds,
+} from './lib/proc';
 
 // ---------------------------------------------------------------- flags
 const argv = process.argv.slice(2);
@@ -57,11 +70,17 @@ const children = new Set<ChildProcess>();
 const log = (s: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${s}\n`);
 const round = (x: number, d = 1) => (Number.isFinite(x) ? +x.toFixed(d) : x);
 
-type Rec = Record<string, any>;  
+type Rec = Record<string, any>;
 
 // ---------------------------------------------------------------- child helpers
 /** Runs a command that prints one JSON line; returns that object (ok:false with the tail on failure). */
-function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 900_000, cwd = ROOT): Promise<Rec> {
+function runJson(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  timeoutMs = 900_000,
+  cwd = ROOT,
+): Promise<Rec> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     children.add(child);
@@ -73,11 +92,20 @@ function runJson(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, timeo
     child.on('exit', (code) => {
       clearTimeout(t);
       children.delete(child);
-      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).pop();
+      const line = out
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .pop();
       try {
         resolve(JSON.parse(line!));
       } catch {
-        resolve({ ok: false, error: `no JSON line (exit ${code})`, stdout: out.slice(-1500), stderr: err.slice(-1500) });
+        resolve({
+          ok: false,
+          error: `no JSON line (exit ${code})`,
+          stdout: out.slice(-1500),
+          stderr: err.slice(-1500),
+        });
       }
     });
   });
@@ -95,7 +123,8 @@ function ourCfg(broker: 'redis' | 'amqp', tag: string): BenchConfig {
 }
 
 const nodeReq = ['-r', join(BUILD, 'paths.js')];
-const runClient = (cfg: BenchConfig, args: string[]) => runJson('node', [...nodeReq, join(BUILD, 'bench', 'client.js'), ...args], { BENCH_CFG: JSON.stringify(cfg) });
+const runClient = (cfg: BenchConfig, args: string[]) =>
+  runJson('node', [...nodeReq, join(BUILD, 'bench', 'client.js'), ...args], { BENCH_CFG: JSON.stringify(cfg) });
 
 interface Kid {
   child: ChildProcess;
@@ -120,11 +149,26 @@ function spawnWorker(cfg: BenchConfig, onProgress: () => void, profileDir?: stri
     mkdirSync(profileDir, { recursive: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir', profileDir);
   }
-  const child = fork(join(BUILD, 'bench', 'worker.js'), [], { cwd: ROOT, execArgv, env: { ...process.env, BENCH_CFG: JSON.stringify(cfg) }, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(join(BUILD, 'bench', 'worker.js'), [], {
+    cwd: ROOT,
+    execArgv,
+    env: { ...process.env, BENCH_CFG: JSON.stringify(cfg) },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   children.add(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-2000)));
-  const k = { child, tSpawn: now(), tReady: null, tListening: null, count: 0, tFirst: null, tLast: null, rssPeakKb: 0, errors: [] } as unknown as Kid;
+  const k = {
+    child,
+    tSpawn: now(),
+    tReady: null,
+    tListening: null,
+    count: 0,
+    tFirst: null,
+    tLast: null,
+    rssPeakKb: 0,
+    errors: [],
+  } as unknown as Kid;
   let readyRes!: () => void;
   let listenRes!: () => void;
   let rej!: (e: Error) => void;
@@ -144,15 +188,13 @@ function spawnWorker(cfg: BenchConfig, onProgress: () => void, profileDir?: stri
       k.tListening = m.t;
       k.memListening = m.mem;
       listenRes();
-    }
-    else if (m.type === 'stopped') k.memStopped = m.mem;
+    } else if (m.type === 'stopped') k.memStopped = m.mem;
     else if (m.type === 'progress') {
       k.count = m.count;
       k.tFirst = m.tFirst;
       k.tLast = m.tLast;
       onProgress();
-    }
-    else if (m.type === 'failed' || m.type === 'error') k.errors.push(String(m.err).slice(0, 500));
+    } else if (m.type === 'failed' || m.type === 'error') k.errors.push(String(m.err).slice(0, 500));
   });
   child.on('exit', (code) => {
     k.exited = code;
@@ -166,7 +208,18 @@ function spawnWorker(cfg: BenchConfig, onProgress: () => void, profileDir?: stri
 function waitCount(kids: Kid[], n: number, timeoutMs: number): { promise: Promise<number>; poke: () => void } {
   let poke = () => {};
   const promise = new Promise<number>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timeout: ${kids.reduce((a, k) => a + k.count, 0)}/${n} done; errors: ${kids.flatMap((k) => k.errors).slice(0, 3).join(' | ')}`)), timeoutMs);
+    const t = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `timeout: ${kids.reduce((a, k) => a + k.count, 0)}/${n} done; errors: ${kids
+              .flatMap((k) => k.errors)
+              .slice(0, 3)
+              .join(' | ')}`,
+          ),
+        ),
+      timeoutMs,
+    );
     poke = () => {
       const total = kids.reduce((a, k) => a + k.count, 0);
       if (total >= n) {
@@ -174,7 +227,14 @@ function waitCount(kids: Kid[], n: number, timeoutMs: number): { promise: Promis
         resolve(Math.max(...kids.map((k) => k.tLast ?? 0)));
       } else if (kids.some((k) => k.exited !== undefined)) {
         clearTimeout(t);
-        reject(new Error(`worker exited early: ${kids.flatMap((k) => k.errors).slice(0, 3).join(' | ')}`));
+        reject(
+          new Error(
+            `worker exited early: ${kids
+              .flatMap((k) => k.errors)
+              .slice(0, 3)
+              .join(' | ')}`,
+          ),
+        );
       }
     };
   });
@@ -246,10 +306,24 @@ function noise(): Rec {
 
 // ---------------------------------------------------------------- our scenarios
 /** Pre-fill a queue with our client (separate process), then start `procs` worker processes on it. */
-async function ourDrain(broker: 'redis' | 'amqp', n: number, procs = 1, profile = false, flags: string[] = []): Promise<Rec> {
+async function ourDrain(
+  broker: 'redis' | 'amqp',
+  n: number,
+  procs = 1,
+  profile = false,
+  flags: string[] = [],
+): Promise<Rec> {
   const tag = `${RUN_TAG}_${randomBytes(3).toString('hex')}`;
   const cfg = ourCfg(broker, tag);
-  const out: Rec = { system: 'ours', broker, n, procs, concurrency: CONC, prefetch_multiplier: PFM, prefetch: PREFETCH };
+  const out: Rec = {
+    system: 'ours',
+    broker,
+    n,
+    procs,
+    concurrency: CONC,
+    prefetch_multiplier: PFM,
+    prefetch: PREFETCH,
+  };
   let kids: Kid[] = [];
   try {
     const pre = await runClient(cfg, ['prefill', '--n', String(n)]);
@@ -267,7 +341,9 @@ async function ourDrain(broker: 'redis' | 'amqp', n: number, procs = 1, profile 
     const q0 = cpuSeconds(sp.rabbitmq);
     const calls0 = commandCalls();
     let poke = () => {};
-    kids = Array.from({ length: procs }, () => spawnWorker(cfg, () => poke(), profile ? join(PROF_DIR, broker) : undefined, flags));
+    kids = Array.from({ length: procs }, () =>
+      spawnWorker(cfg, () => poke(), profile ? join(PROF_DIR, broker) : undefined, flags),
+    );
     const w = waitCount(kids, n, Math.max(120_000, n * 5));
     poke = w.poke;
     const stopRss = rssSampler(kids);
@@ -297,12 +373,19 @@ async function ourDrain(broker: 'redis' | 'amqp', n: number, procs = 1, profile 
         foreign_cores: round((busy - workerCpu - redisCpu - rabbitCpu) / wall, 2),
         worker_rss_at_done_mb: round(kids.reduce((a, k) => a + rssKb(k.child.pid), 0) / 1024),
         worker_rss_peak_mb: 0,
-        redis_calls_per_task: Object.fromEntries(Object.entries(calls).filter(([, v]) => v >= n / 50).map(([k, v]) => [k, round(v / n, 2)])),
+        redis_calls_per_task: Object.fromEntries(
+          Object.entries(calls)
+            .filter(([, v]) => v >= n / 50)
+            .map(([k, v]) => [k, round(v / n, 2)]),
+        ),
         failed_events: kids.reduce((a, k) => a + k.errors.length, 0),
       });
     } finally {
       stopRss();
-      out.worker_rss_peak_mb = Math.max(out.worker_rss_at_done_mb ?? 0, round(kids.reduce((a, k) => a + k.rssPeakKb, 0) / 1024));
+      out.worker_rss_peak_mb = Math.max(
+        out.worker_rss_at_done_mb ?? 0,
+        round(kids.reduce((a, k) => a + k.rssPeakKb, 0) / 1024),
+      );
       await stopWorkers(kids);
       out.worker_memory_at_stop_mb = kids[0]?.memStopped;
     }
@@ -325,7 +408,17 @@ async function ourEnqueue(broker: 'redis' | 'amqp', n: number): Promise<Rec> {
   const tag = `${RUN_TAG}_${randomBytes(3).toString('hex')}`;
   const cfg = ourCfg(broker, tag);
   const noiseNow = noise();
-  const res = await runClient(cfg, ['enqueue', '--n', String(n), '--variants', 'await,concurrent,batch', '--window', '100', '--chunk', '1000']);
+  const res = await runClient(cfg, [
+    'enqueue',
+    '--n',
+    String(n),
+    '--variants',
+    'await,concurrent,batch',
+    '--window',
+    '100',
+    '--chunk',
+    '1000',
+  ]);
   const out: Rec = { system: 'ours', broker, n, noise: noiseNow, ...res };
   if (broker === 'redis') out.queue_len_after = await redis.llen(cfg.keyPrefix + cfg.queue);
   out.cleanup_deleted = await scanDel(`${cfg.keyPrefix}*`);
@@ -357,7 +450,10 @@ async function ourLatency(m: number): Promise<Rec> {
     if (Array.isArray(clientTrace)) {
       const w = await new Promise<Map<string, [number, number]>>((resolve) => {
         const t = setTimeout(() => resolve(new Map()), 5000);
-        kids[0].child.on('message', (msg: Rec) => msg.type === 'trace' && (clearTimeout(t), resolve(new Map(msg.trace))));
+        kids[0].child.on(
+          'message',
+          (msg: Rec) => msg.type === 'trace' && (clearTimeout(t), resolve(new Map(msg.trace))),
+        );
         kids[0].child.send('trace');
       });
       const parts: Record<string, number[]> = { publish: [], to_worker: [], run_store: [], to_client: [] };
@@ -373,7 +469,11 @@ async function ourLatency(m: number): Promise<Rec> {
     }
     // Server-wide INFO commandstats delta per round trip (other tenants' traffic included; commands
     // run inside Lua scripts are counted too, so evalsha + its inner calls are one round trip).
-    out.redis_calls_per_task = Object.fromEntries(Object.entries(calls).filter(([, v]) => v >= (m + 50) / 20).map(([k, v]) => [k, round(v / (m + 50), 2)]));
+    out.redis_calls_per_task = Object.fromEntries(
+      Object.entries(calls)
+        .filter(([, v]) => v >= (m + 50) / 20)
+        .map(([k, v]) => [k, round(v / (m + 50), 2)]),
+    );
     out.worker_rss_after_mb = round(rssKb(kids[0].child.pid) / 1024);
   } catch (err) {
     out.ok = false;
@@ -389,7 +489,11 @@ async function ourLatency(m: number): Promise<Rec> {
 
 /** Idle RSS of an empty Nest microservice (bench/floor.ts): the floor under any Nest worker. */
 async function nestFloor(): Promise<Rec> {
-  const child = fork(join(BUILD, 'bench', 'floor.js'), [], { cwd: ROOT, execArgv: [...nodeReq], stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  const child = fork(join(BUILD, 'bench', 'floor.js'), [], {
+    cwd: ROOT,
+    execArgv: [...nodeReq],
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
   children.add(child);
   try {
     const mem = await new Promise<Rec>((res, rej) => {
@@ -397,7 +501,12 @@ async function nestFloor(): Promise<Rec> {
       child.on('exit', (c) => rej(new Error(`floor process exited ${c}`)));
     });
     await sleep(1000);
-    return { system: 'nest-empty', worker_rss_idle_mb: round(rssKb(child.pid) / 1024), memory_listening_mb: mem, ok: true };
+    return {
+      system: 'nest-empty',
+      worker_rss_idle_mb: round(rssKb(child.pid) / 1024),
+      memory_listening_mb: mem,
+      ok: true,
+    };
   } finally {
     child.send('stop');
     await new Promise((r) => (child.exitCode !== null ? r(null) : child.once('exit', r)));
@@ -407,9 +516,12 @@ async function nestFloor(): Promise<Rec> {
 
 // ---------------------------------------------------------------- anchors
 const anchorEnv = { BENCH_REDIS_DB: String(REDIS_DB), BENCH_AMQP_VHOST: VHOST };
-const bullmq = (args: string[]) => runJson('node', [join(ANCHOR_DIR, 'bullmq_bench.js'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
-const celery = (args: string[]) => runJson(PY, [join(ANCHOR_DIR, 'celery_bench.py'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
-const rawAmqp = (args: string[]) => runJson('node', [join(ANCHOR_DIR, 'raw_amqp_consume.js'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
+const bullmq = (args: string[]) =>
+  runJson('node', [join(ANCHOR_DIR, 'bullmq_bench.js'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
+const celery = (args: string[]) =>
+  runJson(PY, [join(ANCHOR_DIR, 'celery_bench.py'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
+const rawAmqp = (args: string[]) =>
+  runJson('node', [join(ANCHOR_DIR, 'raw_amqp_consume.js'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
 
 // ---------------------------------------------------------------- the plan
 interface Scenario {
@@ -424,33 +536,122 @@ function plan(): Scenario[] {
   // Redis drain, one worker process started after the queue is full
   add('redis.drain.ours', () => ourDrain('redis', N_DRAIN, 1, PROFILE));
   if (WORKER_FLAGS.length) add('redis.drain.ours+flags', () => ourDrain('redis', N_DRAIN, 1, false, WORKER_FLAGS));
-  add('redis.drain.bullmq.c100', () => bullmq(['process', '--n', String(N_DRAIN), '--concurrency', '100', '--remove', '0']), true);
-  add('redis.drain.celery.prefork2', () => celery(['prefilled', '--n', String(N_DRAIN), '--broker', 'redis', '--backend', 'redis', '--pool', 'prefork', '-c', '2']), true);
+  add(
+    'redis.drain.bullmq.c100',
+    () => bullmq(['process', '--n', String(N_DRAIN), '--concurrency', '100', '--remove', '0']),
+    true,
+  );
+  add(
+    'redis.drain.celery.prefork2',
+    () =>
+      celery([
+        'prefilled',
+        '--n',
+        String(N_DRAIN),
+        '--broker',
+        'redis',
+        '--backend',
+        'redis',
+        '--pool',
+        'prefork',
+        '-c',
+        '2',
+      ]),
+    true,
+  );
   // enqueue
   add('redis.enqueue.ours', () => ourEnqueue('redis', N_ENQ));
-  for (const v of ['add', 'addpar', 'bulk']) add(`redis.enqueue.bullmq.${v}`, () => bullmq(['enqueue', '--n', String(N_ENQ), '--variant', v, '--window', '100', '--chunk', '1000']), true);
-  if (!QUICK) add('redis.enqueue.celery.loop', () => celery(['enqueue', '--n', String(N_ENQ), '--broker', 'redis', '--backend', 'redis', '--variant', 'loop']), true);
+  for (const v of ['add', 'addpar', 'bulk'])
+    add(
+      `redis.enqueue.bullmq.${v}`,
+      () => bullmq(['enqueue', '--n', String(N_ENQ), '--variant', v, '--window', '100', '--chunk', '1000']),
+      true,
+    );
+  if (!QUICK)
+    add(
+      'redis.enqueue.celery.loop',
+      () => celery(['enqueue', '--n', String(N_ENQ), '--broker', 'redis', '--backend', 'redis', '--variant', 'loop']),
+      true,
+    );
   // latency
   add('redis.latency.ours', () => ourLatency(M_LAT));
-  add('redis.latency.bullmq.c1', () => bullmq(['latency', '--m', String(M_LAT), '--concurrency', '1', '--remove', '0']), true);
-  if (!QUICK) add('redis.latency.celery.prefork2', () => celery(['latency', '--m', String(M_LAT), '--broker', 'redis', '--backend', 'redis', '--pool', 'prefork', '-c', '2']), true);
+  add(
+    'redis.latency.bullmq.c1',
+    () => bullmq(['latency', '--m', String(M_LAT), '--concurrency', '1', '--remove', '0']),
+    true,
+  );
+  if (!QUICK)
+    add(
+      'redis.latency.celery.prefork2',
+      () =>
+        celery([
+          'latency',
+          '--m',
+          String(M_LAT),
+          '--broker',
+          'redis',
+          '--backend',
+          'redis',
+          '--pool',
+          'prefork',
+          '-c',
+          '2',
+        ]),
+      true,
+    );
   // scale
   add('scale.redis.drain.ours.2procs', () => ourDrain('redis', N_DRAIN, 2));
   for (const d of DEPTHS) add(`scale.redis.depth.ours.${d}`, () => ourDrain('redis', d, 1));
-  if (WORKER_FLAGS.length) for (const d of DEPTHS) add(`scale.redis.depth.ours+flags.${d}`, () => ourDrain('redis', d, 1, false, WORKER_FLAGS));
+  if (WORKER_FLAGS.length)
+    for (const d of DEPTHS)
+      add(`scale.redis.depth.ours+flags.${d}`, () => ourDrain('redis', d, 1, false, WORKER_FLAGS));
   // depth 100k beside BullMQ at the same depth (first result → last result, and ready → done)
-  if (DEPTHS.includes(100000)) add('scale.redis.depth.bullmq.c100.100000', () => bullmq(['process', '--n', '100000', '--concurrency', '100', '--remove', '0']), true);
+  if (DEPTHS.includes(100000))
+    add(
+      'scale.redis.depth.bullmq.c100.100000',
+      () => bullmq(['process', '--n', '100000', '--concurrency', '100', '--remove', '0']),
+      true,
+    );
   add('floor.nest.empty', () => nestFloor());
   // RabbitMQ
   add('amqp.drain.ours', () => ourDrain('amqp', N_DRAIN, 1, PROFILE));
-  add('amqp.drain.celery.prefork2', () => celery(['prefilled', '--n', String(N_DRAIN), '--broker', 'amqp', '--backend', 'redis', '--pool', 'prefork', '-c', '2']), true);
-  add('amqp.raw.amqplib', () => rawAmqp(['--n', String(N_DRAIN), '--prefetch', String(PREFETCH), '--vhost', VHOST, '--bytes', '500']), true);
+  add(
+    'amqp.drain.celery.prefork2',
+    () =>
+      celery([
+        'prefilled',
+        '--n',
+        String(N_DRAIN),
+        '--broker',
+        'amqp',
+        '--backend',
+        'redis',
+        '--pool',
+        'prefork',
+        '-c',
+        '2',
+      ]),
+    true,
+  );
+  add(
+    'amqp.raw.amqplib',
+    () => rawAmqp(['--n', String(N_DRAIN), '--prefetch', String(PREFETCH), '--vhost', VHOST, '--bytes', '500']),
+    true,
+  );
   if (DEPTHS.includes(100000)) {
     add('amqp.depth.ours.100000', () => ourDrain('amqp', 100000, 1));
-    add('amqp.depth.raw.amqplib.100000', () => rawAmqp(['--n', '100000', '--prefetch', String(PREFETCH), '--vhost', VHOST, '--bytes', '500']), true);
+    add(
+      'amqp.depth.raw.amqplib.100000',
+      () => rawAmqp(['--n', '100000', '--prefetch', String(PREFETCH), '--vhost', VHOST, '--bytes', '500']),
+      true,
+    );
   }
   add('amqp.enqueue.ours', () => ourEnqueue('amqp', N_ENQ));
-  add('amqp.enqueue.celery.loop', () => celery(['enqueue', '--n', String(N_ENQ), '--broker', 'amqp', '--backend', 'redis', '--variant', 'loop']), true);
+  add(
+    'amqp.enqueue.celery.loop',
+    () => celery(['enqueue', '--n', String(N_ENQ), '--broker', 'amqp', '--backend', 'redis', '--variant', 'loop']),
+    true,
+  );
   return S.filter((s) => (ANCHORS || !s.anchor) && (!ONLY.length || ONLY.some((o) => s.id.includes(o))));
 }
 
@@ -461,7 +662,7 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 function get(o: Rec | undefined, path: string): number {
-  let v: any = o;  
+  let v: any = o;
   for (const p of path.split('.')) v = v?.[p];
   return typeof v === 'number' ? v : NaN;
 }
@@ -481,89 +682,372 @@ interface Row {
 
 function fmt(x: number | undefined, unit = ''): string {
   if (x === undefined || !Number.isFinite(x)) return '—';
-  const s = Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
+  const s =
+    Math.abs(x) >= 100 ? Math.round(x).toLocaleString('en-US') : Math.abs(x) >= 10 ? x.toFixed(1) : x.toFixed(2);
   return unit ? `${s} ${unit}` : s;
 }
 
 function buildRows(results: Record<string, Rec[]>): Row[] {
-  const m = (id: string, path: string) => median((results[id] ?? []).filter((r) => r.ok !== false).map((r) => get(r, path)));
+  const m = (id: string, path: string) =>
+    median((results[id] ?? []).filter((r) => r.ok !== false).map((r) => get(r, path)));
   const rows: Row[] = [];
-  const ratioRow = (section: string, metric: string, ours: number, anchor: number, anchorName: string, unit: string, target?: { min?: number; max?: number; text: string }, note?: string) => {
+  const ratioRow = (
+    section: string,
+    metric: string,
+    ours: number,
+    anchor: number,
+    anchorName: string,
+    unit: string,
+    target?: { min?: number; max?: number; text: string },
+    note?: string,
+  ) => {
     const ratio = ours / anchor;
     let pass: boolean | null | undefined;
-    if (target) pass = Number.isFinite(ratio) ? (target.min !== undefined ? ratio >= target.min : ratio <= target.max!) : null;
+    if (target)
+      pass = Number.isFinite(ratio) ? (target.min !== undefined ? ratio >= target.min : ratio <= target.max!) : null;
     rows.push({ section, metric, ours, anchor, anchorName, unit, ratio, target: target?.text, pass, note });
   };
-  const absRow = (section: string, metric: string, ours: number, unit: string, target?: { max: number; text: string }, note?: string) => {
-    rows.push({ section, metric, ours, unit, target: target?.text, pass: target ? (Number.isFinite(ours) ? ours <= target.max : null) : undefined, note });
+  const absRow = (
+    section: string,
+    metric: string,
+    ours: number,
+    unit: string,
+    target?: { max: number; text: string },
+    note?: string,
+  ) => {
+    rows.push({
+      section,
+      metric,
+      ours,
+      unit,
+      target: target?.text,
+      pass: target ? (Number.isFinite(ours) ? ours <= target.max : null) : undefined,
+      note,
+    });
   };
   const drain = m('redis.drain.ours', 'per_s_from_ready');
   // Redis drain
-  ratioRow('Redis drain (1 worker process, results stored)', 'tasks/s ready→done', drain, m('redis.drain.bullmq.c100', 'per_s_from_ready'), 'BullMQ c100', '/s', { min: 2, text: '≥ 2× BullMQ' });
-  ratioRow('Redis drain (1 worker process, results stored)', 'tasks/s ready→done', drain, m('redis.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2', '/s', { min: 25, text: '≥ 25× Celery' });
-  ratioRow('Redis drain (1 worker process, results stored)', 'tasks/s spawn→done', m('redis.drain.ours', 'per_s_from_spawn'), m('redis.drain.bullmq.c100', 'per_s_from_spawn'), 'BullMQ c100', '/s');
-  ratioRow('Redis drain (1 worker process, results stored)', 'worker CPU µs/task', m('redis.drain.ours', 'worker_cpu_us_per_task'), (m('redis.drain.bullmq.c100', 'worker_cpu_s') * 1e6) / N_DRAIN, 'BullMQ c100', 'µs');
-  ratioRow('Redis drain (1 worker process, results stored)', 'Redis CPU µs/task', m('redis.drain.ours', 'redis_cpu_us_per_task'), (m('redis.drain.bullmq.c100', 'redis_cpu_s') * 1e6) / N_DRAIN, 'BullMQ c100', 'µs');
+  ratioRow(
+    'Redis drain (1 worker process, results stored)',
+    'tasks/s ready→done',
+    drain,
+    m('redis.drain.bullmq.c100', 'per_s_from_ready'),
+    'BullMQ c100',
+    '/s',
+    { min: 2, text: '≥ 2× BullMQ' },
+  );
+  ratioRow(
+    'Redis drain (1 worker process, results stored)',
+    'tasks/s ready→done',
+    drain,
+    m('redis.drain.celery.prefork2', 'per_s_from_ready'),
+    'Celery prefork-2',
+    '/s',
+    { min: 25, text: '≥ 25× Celery' },
+  );
+  ratioRow(
+    'Redis drain (1 worker process, results stored)',
+    'tasks/s spawn→done',
+    m('redis.drain.ours', 'per_s_from_spawn'),
+    m('redis.drain.bullmq.c100', 'per_s_from_spawn'),
+    'BullMQ c100',
+    '/s',
+  );
+  ratioRow(
+    'Redis drain (1 worker process, results stored)',
+    'worker CPU µs/task',
+    m('redis.drain.ours', 'worker_cpu_us_per_task'),
+    (m('redis.drain.bullmq.c100', 'worker_cpu_s') * 1e6) / N_DRAIN,
+    'BullMQ c100',
+    'µs',
+  );
+  ratioRow(
+    'Redis drain (1 worker process, results stored)',
+    'Redis CPU µs/task',
+    m('redis.drain.ours', 'redis_cpu_us_per_task'),
+    (m('redis.drain.bullmq.c100', 'redis_cpu_s') * 1e6) / N_DRAIN,
+    'BullMQ c100',
+    'µs',
+  );
   if (results['redis.drain.ours+flags']) {
     const sec = `Our worker with node ${WORKER_FLAGS.join(' ')} (vs without, same run)`;
     ratioRow(sec, `drain ${N_DRAIN} tasks/s`, m('redis.drain.ours+flags', 'per_s_from_ready'), drain, 'without', '/s');
-    ratioRow(sec, `drain ${N_DRAIN} RSS at done`, m('redis.drain.ours+flags', 'worker_rss_at_done_mb'), m('redis.drain.ours', 'worker_rss_at_done_mb'), 'without', 'MB');
+    ratioRow(
+      sec,
+      `drain ${N_DRAIN} RSS at done`,
+      m('redis.drain.ours+flags', 'worker_rss_at_done_mb'),
+      m('redis.drain.ours', 'worker_rss_at_done_mb'),
+      'without',
+      'MB',
+    );
     for (const d of DEPTHS) {
       if (!results[`scale.redis.depth.ours+flags.${d}`]) continue;
-      ratioRow(sec, `depth ${d} tasks/s`, m(`scale.redis.depth.ours+flags.${d}`, 'per_s_from_ready'), m(`scale.redis.depth.ours.${d}`, 'per_s_from_ready'), 'without', '/s');
-      ratioRow(sec, `depth ${d} RSS at done`, m(`scale.redis.depth.ours+flags.${d}`, 'worker_rss_at_done_mb'), m(`scale.redis.depth.ours.${d}`, 'worker_rss_at_done_mb'), 'without', 'MB');
+      ratioRow(
+        sec,
+        `depth ${d} tasks/s`,
+        m(`scale.redis.depth.ours+flags.${d}`, 'per_s_from_ready'),
+        m(`scale.redis.depth.ours.${d}`, 'per_s_from_ready'),
+        'without',
+        '/s',
+      );
+      ratioRow(
+        sec,
+        `depth ${d} RSS at done`,
+        m(`scale.redis.depth.ours+flags.${d}`, 'worker_rss_at_done_mb'),
+        m(`scale.redis.depth.ours.${d}`, 'worker_rss_at_done_mb'),
+        'without',
+        'MB',
+      );
     }
   }
   // enqueue
-  ratioRow('Redis enqueue (no worker)', 'await one at a time', m('redis.enqueue.ours', 'await.per_s'), m('redis.enqueue.bullmq.add', 'per_s'), 'BullMQ add', '/s', { min: 2, text: '≥ 2× add' });
-  ratioRow('Redis enqueue (no worker)', '100 in flight (Promise.all windows)', m('redis.enqueue.ours', 'concurrent.per_s'), m('redis.enqueue.bullmq.addpar', 'per_s'), 'BullMQ add ×100', '/s');
-  ratioRow('Redis enqueue (no worker)', 'bulk: ours = delayMany chunks of 1000', m('redis.enqueue.ours', 'batch.per_s'), m('redis.enqueue.bullmq.bulk', 'per_s'), 'BullMQ addBulk 1000', '/s', { min: 2, text: '≥ 2× addBulk' });
-  if (results['redis.enqueue.celery.loop']) ratioRow('Redis enqueue (no worker)', 'await one at a time', m('redis.enqueue.ours', 'await.per_s'), m('redis.enqueue.celery.loop', 'enqueue_per_s'), 'Celery apply_async loop', '/s');
+  ratioRow(
+    'Redis enqueue (no worker)',
+    'await one at a time',
+    m('redis.enqueue.ours', 'await.per_s'),
+    m('redis.enqueue.bullmq.add', 'per_s'),
+    'BullMQ add',
+    '/s',
+    { min: 2, text: '≥ 2× add' },
+  );
+  ratioRow(
+    'Redis enqueue (no worker)',
+    '100 in flight (Promise.all windows)',
+    m('redis.enqueue.ours', 'concurrent.per_s'),
+    m('redis.enqueue.bullmq.addpar', 'per_s'),
+    'BullMQ add ×100',
+    '/s',
+  );
+  ratioRow(
+    'Redis enqueue (no worker)',
+    'bulk: ours = delayMany chunks of 1000',
+    m('redis.enqueue.ours', 'batch.per_s'),
+    m('redis.enqueue.bullmq.bulk', 'per_s'),
+    'BullMQ addBulk 1000',
+    '/s',
+    { min: 2, text: '≥ 2× addBulk' },
+  );
+  if (results['redis.enqueue.celery.loop'])
+    ratioRow(
+      'Redis enqueue (no worker)',
+      'await one at a time',
+      m('redis.enqueue.ours', 'await.per_s'),
+      m('redis.enqueue.celery.loop', 'enqueue_per_s'),
+      'Celery apply_async loop',
+      '/s',
+    );
   // latency
   const p50 = m('redis.latency.ours', 'p50_ms');
   absRow('Round trip delay().get() (Redis, sequential)', 'p50', p50, 'ms', { max: 0.5, text: '≤ 0.5 ms' });
-  absRow('Round trip delay().get() (Redis, sequential)', 'p99', m('redis.latency.ours', 'p99_ms'), 'ms', { max: 2, text: '≤ 2 ms' });
-  ratioRow('Round trip delay().get() (Redis, sequential)', 'p50', p50, m('redis.latency.bullmq.c1', 'p50_ms'), 'BullMQ c1', 'ms', { max: 1 / 3, text: '≤ 1/3 BullMQ' });
-  ratioRow('Round trip delay().get() (Redis, sequential)', 'p95', m('redis.latency.ours', 'p95_ms'), m('redis.latency.bullmq.c1', 'p95_ms'), 'BullMQ c1', 'ms');
-  ratioRow('Round trip delay().get() (Redis, sequential)', 'p99', m('redis.latency.ours', 'p99_ms'), m('redis.latency.bullmq.c1', 'p99_ms'), 'BullMQ c1', 'ms');
-  const parts: Record<string, string> = { publish: 'delay() → LPUSH acked', to_worker: 'LPUSH acked → worker has it (BLMOVE wake + reserve)', run_store: 'delivery → result stored (run + store script)', to_client: 'stored → get() resolves (PUBLISH / SUBSCRIBE+GET)' };
+  absRow('Round trip delay().get() (Redis, sequential)', 'p99', m('redis.latency.ours', 'p99_ms'), 'ms', {
+    max: 2,
+    text: '≤ 2 ms',
+  });
+  ratioRow(
+    'Round trip delay().get() (Redis, sequential)',
+    'p50',
+    p50,
+    m('redis.latency.bullmq.c1', 'p50_ms'),
+    'BullMQ c1',
+    'ms',
+    { max: 1 / 3, text: '≤ 1/3 BullMQ' },
+  );
+  ratioRow(
+    'Round trip delay().get() (Redis, sequential)',
+    'p95',
+    m('redis.latency.ours', 'p95_ms'),
+    m('redis.latency.bullmq.c1', 'p95_ms'),
+    'BullMQ c1',
+    'ms',
+  );
+  ratioRow(
+    'Round trip delay().get() (Redis, sequential)',
+    'p99',
+    m('redis.latency.ours', 'p99_ms'),
+    m('redis.latency.bullmq.c1', 'p99_ms'),
+    'BullMQ c1',
+    'ms',
+  );
+  const parts: Record<string, string> = {
+    publish: 'delay() → LPUSH acked',
+    to_worker: 'LPUSH acked → worker has it (BLMOVE wake + reserve)',
+    run_store: 'delivery → result stored (run + store script)',
+    to_client: 'stored → get() resolves (PUBLISH / SUBSCRIBE+GET)',
+  };
   for (const [k, label] of Object.entries(parts)) {
-    absRow('Round trip delay().get() (Redis, sequential)', `  where p50 goes: ${label}`, m('redis.latency.ours', `breakdown_ms.${k}.p50_ms`), 'ms', undefined, `p99 ${fmt(m('redis.latency.ours', `breakdown_ms.${k}.p99_ms`), 'ms')}`);
+    absRow(
+      'Round trip delay().get() (Redis, sequential)',
+      `  where p50 goes: ${label}`,
+      m('redis.latency.ours', `breakdown_ms.${k}.p50_ms`),
+      'ms',
+      undefined,
+      `p99 ${fmt(m('redis.latency.ours', `breakdown_ms.${k}.p99_ms`), 'ms')}`,
+    );
   }
-  if (results['redis.latency.celery.prefork2']) ratioRow('Round trip delay().get() (Redis, sequential)', 'p50', p50, m('redis.latency.celery.prefork2', 'p50_ms'), 'Celery prefork-2', 'ms');
+  if (results['redis.latency.celery.prefork2'])
+    ratioRow(
+      'Round trip delay().get() (Redis, sequential)',
+      'p50',
+      p50,
+      m('redis.latency.celery.prefork2', 'p50_ms'),
+      'Celery prefork-2',
+      'ms',
+    );
   // memory
-  ratioRow('Worker RSS', 'idle (1 s after start, empty queue)', m('redis.latency.ours', 'worker_rss_idle_mb'), m('redis.latency.bullmq.c1', 'worker_rss_idle_mb'), 'BullMQ worker idle', 'MB', { max: 1, text: '≤ BullMQ' });
-  ratioRow('Worker RSS', `end of the ${N_DRAIN} drain`, m('redis.drain.ours', 'worker_rss_at_done_mb'), m('redis.drain.bullmq.c100', 'worker_rss_at_done_mb'), 'BullMQ c100 at done', 'MB', { max: 1, text: '≤ BullMQ' });
-  ratioRow('Worker RSS', 'peak during the drain', m('redis.drain.ours', 'worker_rss_peak_mb'), m('redis.drain.bullmq.c100', 'worker_rss_peak_mb'), 'BullMQ c100 peak', 'MB');
-  absRow('Worker RSS', 'floor: empty Nest microservice, idle', m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB', undefined, `ours idle − floor = ${fmt(m('redis.latency.ours', 'worker_rss_idle_mb') - m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB')}; BullMQ idle − floor = ${fmt(m('redis.latency.bullmq.c1', 'worker_rss_idle_mb') - m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB')}`);
+  ratioRow(
+    'Worker RSS',
+    'idle (1 s after start, empty queue)',
+    m('redis.latency.ours', 'worker_rss_idle_mb'),
+    m('redis.latency.bullmq.c1', 'worker_rss_idle_mb'),
+    'BullMQ worker idle',
+    'MB',
+    { max: 1, text: '≤ BullMQ' },
+  );
+  ratioRow(
+    'Worker RSS',
+    `end of the ${N_DRAIN} drain`,
+    m('redis.drain.ours', 'worker_rss_at_done_mb'),
+    m('redis.drain.bullmq.c100', 'worker_rss_at_done_mb'),
+    'BullMQ c100 at done',
+    'MB',
+    { max: 1, text: '≤ BullMQ' },
+  );
+  ratioRow(
+    'Worker RSS',
+    'peak during the drain',
+    m('redis.drain.ours', 'worker_rss_peak_mb'),
+    m('redis.drain.bullmq.c100', 'worker_rss_peak_mb'),
+    'BullMQ c100 peak',
+    'MB',
+  );
+  absRow(
+    'Worker RSS',
+    'floor: empty Nest microservice, idle',
+    m('floor.nest.empty', 'worker_rss_idle_mb'),
+    'MB',
+    undefined,
+    `ours idle − floor = ${fmt(m('redis.latency.ours', 'worker_rss_idle_mb') - m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB')}; BullMQ idle − floor = ${fmt(m('redis.latency.bullmq.c1', 'worker_rss_idle_mb') - m('floor.nest.empty', 'worker_rss_idle_mb'), 'MB')}`,
+  );
   // scale
   const two = m('scale.redis.drain.ours.2procs', 'per_s_from_ready');
   ratioRow('Scale (ours)', '2 worker processes, tasks/s', two, drain, 'ours, 1 process', '/s');
   for (const d of DEPTHS) {
     const id = `scale.redis.depth.ours.${d}`;
     if (!results[id]) continue;
-    absRow('Scale (ours)', `depth ${d.toLocaleString('en-US')}: tasks/s`, m(id, 'per_s_from_ready'), '/s', undefined, `RSS peak ${fmt(m(id, 'worker_rss_peak_mb'))} MB, at done ${fmt(m(id, 'worker_rss_at_done_mb'))} MB`);
+    absRow(
+      'Scale (ours)',
+      `depth ${d.toLocaleString('en-US')}: tasks/s`,
+      m(id, 'per_s_from_ready'),
+      '/s',
+      undefined,
+      `RSS peak ${fmt(m(id, 'worker_rss_peak_mb'))} MB, at done ${fmt(m(id, 'worker_rss_at_done_mb'))} MB`,
+    );
   }
   if (results['scale.redis.depth.ours.100000']) {
     const b = 'scale.redis.depth.bullmq.c100.100000';
     const o = 'scale.redis.depth.ours.100000';
     const firstLast = (id: string) => 100000 / m(id, 'first_to_done_s');
-    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s first → last result', firstLast(o), firstLast(b), 'BullMQ c100, depth 100k', '/s', { min: 2, text: '≥ 2× BullMQ' });
-    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s ready → done', m(o, 'per_s_from_ready'), m(b, 'per_s_from_ready'), 'BullMQ c100, depth 100k', '/s', { min: 2, text: '≥ 2× BullMQ' });
-    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'tasks/s first → last result', firstLast(o), m('redis.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2 (N drain)', '/s', { min: 25, text: '≥ 25× Celery' });
-    ratioRow('Redis drain at depth 100,000 (1 worker process)', 'worker RSS at done', m(o, 'worker_rss_at_done_mb'), m(b, 'worker_rss_at_done_mb'), 'BullMQ c100 at done', 'MB', { max: 1, text: '≤ BullMQ' });
+    ratioRow(
+      'Redis drain at depth 100,000 (1 worker process)',
+      'tasks/s first → last result',
+      firstLast(o),
+      firstLast(b),
+      'BullMQ c100, depth 100k',
+      '/s',
+      { min: 2, text: '≥ 2× BullMQ' },
+    );
+    ratioRow(
+      'Redis drain at depth 100,000 (1 worker process)',
+      'tasks/s ready → done',
+      m(o, 'per_s_from_ready'),
+      m(b, 'per_s_from_ready'),
+      'BullMQ c100, depth 100k',
+      '/s',
+      { min: 2, text: '≥ 2× BullMQ' },
+    );
+    ratioRow(
+      'Redis drain at depth 100,000 (1 worker process)',
+      'tasks/s first → last result',
+      firstLast(o),
+      m('redis.drain.celery.prefork2', 'per_s_from_ready'),
+      'Celery prefork-2 (N drain)',
+      '/s',
+      { min: 25, text: '≥ 25× Celery' },
+    );
+    ratioRow(
+      'Redis drain at depth 100,000 (1 worker process)',
+      'worker RSS at done',
+      m(o, 'worker_rss_at_done_mb'),
+      m(b, 'worker_rss_at_done_mb'),
+      'BullMQ c100 at done',
+      'MB',
+      { max: 1, text: '≤ BullMQ' },
+    );
   }
   // RabbitMQ
   const adrain = m('amqp.drain.ours', 'per_s_from_ready');
-  ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain tasks/s', adrain, m('amqp.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2 AMQP', '/s', { min: 10, text: '≥ 10× Celery' });
-  ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain tasks/s', adrain, m('amqp.raw.amqplib', 'consume.per_s'), `raw amqplib consume, prefetch ${PREFETCH}, no results`, '/s', { min: 0.5, text: '≥ 50% raw' });
+  ratioRow(
+    'RabbitMQ (ours: amqp broker, redis results)',
+    'drain tasks/s',
+    adrain,
+    m('amqp.drain.celery.prefork2', 'per_s_from_ready'),
+    'Celery prefork-2 AMQP',
+    '/s',
+    { min: 10, text: '≥ 10× Celery' },
+  );
+  ratioRow(
+    'RabbitMQ (ours: amqp broker, redis results)',
+    'drain tasks/s',
+    adrain,
+    m('amqp.raw.amqplib', 'consume.per_s'),
+    `raw amqplib consume, prefetch ${PREFETCH}, no results`,
+    '/s',
+    { min: 0.5, text: '≥ 50% raw' },
+  );
   if (results['amqp.depth.ours.100000']) {
-    ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain at depth 100,000 tasks/s', m('amqp.depth.ours.100000', 'per_s_from_ready'), m('amqp.depth.raw.amqplib.100000', 'consume.per_s'), `raw amqplib consume 100k, prefetch ${PREFETCH}`, '/s', { min: 0.5, text: '≥ 50% raw' });
-    ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'drain at depth 100,000 tasks/s', m('amqp.depth.ours.100000', 'per_s_from_ready'), m('amqp.drain.celery.prefork2', 'per_s_from_ready'), 'Celery prefork-2 AMQP (N drain)', '/s', { min: 10, text: '≥ 10× Celery' });
+    ratioRow(
+      'RabbitMQ (ours: amqp broker, redis results)',
+      'drain at depth 100,000 tasks/s',
+      m('amqp.depth.ours.100000', 'per_s_from_ready'),
+      m('amqp.depth.raw.amqplib.100000', 'consume.per_s'),
+      `raw amqplib consume 100k, prefetch ${PREFETCH}`,
+      '/s',
+      { min: 0.5, text: '≥ 50% raw' },
+    );
+    ratioRow(
+      'RabbitMQ (ours: amqp broker, redis results)',
+      'drain at depth 100,000 tasks/s',
+      m('amqp.depth.ours.100000', 'per_s_from_ready'),
+      m('amqp.drain.celery.prefork2', 'per_s_from_ready'),
+      'Celery prefork-2 AMQP (N drain)',
+      '/s',
+      { min: 10, text: '≥ 10× Celery' },
+    );
   }
-  ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'enqueue await one at a time', m('amqp.enqueue.ours', 'await.per_s'), m('amqp.enqueue.celery.loop', 'enqueue_per_s'), 'Celery apply_async loop (no confirms)', '/s');
-  ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'enqueue 100 in flight', m('amqp.enqueue.ours', 'concurrent.per_s'), m('amqp.raw.amqplib', 'publish.per_s'), 'raw amqplib confirm stream', '/s');
-  ratioRow('RabbitMQ (ours: amqp broker, redis results)', 'enqueue chunks of 1000', m('amqp.enqueue.ours', 'batch.per_s'), m('amqp.raw.amqplib', 'publish.per_s'), 'raw amqplib confirm stream', '/s');
+  ratioRow(
+    'RabbitMQ (ours: amqp broker, redis results)',
+    'enqueue await one at a time',
+    m('amqp.enqueue.ours', 'await.per_s'),
+    m('amqp.enqueue.celery.loop', 'enqueue_per_s'),
+    'Celery apply_async loop (no confirms)',
+    '/s',
+  );
+  ratioRow(
+    'RabbitMQ (ours: amqp broker, redis results)',
+    'enqueue 100 in flight',
+    m('amqp.enqueue.ours', 'concurrent.per_s'),
+    m('amqp.raw.amqplib', 'publish.per_s'),
+    'raw amqplib confirm stream',
+    '/s',
+  );
+  ratioRow(
+    'RabbitMQ (ours: amqp broker, redis results)',
+    'enqueue chunks of 1000',
+    m('amqp.enqueue.ours', 'batch.per_s'),
+    m('amqp.raw.amqplib', 'publish.per_s'),
+    'raw amqplib confirm stream',
+    '/s',
+  );
   return rows;
 }
 
@@ -587,7 +1071,9 @@ function printTable(rows: Row[]): string {
       r.pass === undefined ? '' : r.pass === null ? 'NO DATA' : r.pass ? 'PASS' : 'FAIL',
     ]);
   }
-  const widths = head.map((h, i) => Math.max(h.length, ...table.filter((t) => !t[0].startsWith('## ')).map((t) => t[i].length)));
+  const widths = head.map((h, i) =>
+    Math.max(h.length, ...table.filter((t) => !t[0].startsWith('## ')).map((t) => t[i].length)),
+  );
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join(' | ');
   lines.push(line(head));
   lines.push(widths.map((w) => '-'.repeat(w)).join('-|-'));
@@ -620,7 +1106,9 @@ function versions(): Rec {
     typescript: pkg('typescript'),
     redis_server: (redisCli('info', 'server').match(/redis_version:(\S+)/) ?? [])[1],
     rabbitmq: sh('rabbitmqctl -q version'),
-    python_celery: sh(`${PY} -c "import sys,celery,kombu,redis,amqp; print(sys.version.split()[0], celery.__version__, kombu.__version__, redis.__version__, amqp.__version__)"`),
+    python_celery: sh(
+      `${PY} -c "import sys,celery,kombu,redis,amqp; print(sys.version.split()[0], celery.__version__, kombu.__version__, redis.__version__, amqp.__version__)"`,
+    ),
     git_commit: sh(`git -C ${ROOT} rev-parse --short HEAD`),
     library_built_from: libBuilt,
     git_dirty_lib: sh(`git -C ${ROOT} status --porcelain -- libs`).split('\n').filter(Boolean),
@@ -655,14 +1143,18 @@ function summarizeProfile(dir: string): Rec[] {
 async function main(): Promise<void> {
   const started = new Date();
   const la0 = loadavg();
-  log(`load average at start: ${la0.join(' ')} (2 cores: above ~0.5 other work is running; see "foreign_cores" per run)`);
+  log(
+    `load average at start: ${la0.join(' ')} (2 cores: above ~0.5 other work is running; see "foreign_cores" per run)`,
+  );
   const b = build(LIB_REV);
   libBuilt = b.lib;
   log(`built ${b.files} files (library from the ${b.lib}) into bench/.build in ${b.ms} ms`);
   redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 });
   rabbitctl('add_vhost', VHOST);
   rabbitctl('set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*');
-  log(`RabbitMQ vhost ${VHOST} created; Redis ${REDIS_URL}; worker concurrency ${CONC} × prefetch multiplier ${PFM} = prefetch ${PREFETCH}`);
+  log(
+    `RabbitMQ vhost ${VHOST} created; Redis ${REDIS_URL}; worker concurrency ${CONC} × prefetch multiplier ${PFM} = prefetch ${PREFETCH}`,
+  );
   const results: Record<string, Rec[]> = {};
   const scenarios = plan();
   try {
@@ -680,8 +1172,11 @@ async function main(): Promise<void> {
         r.loadavg1_before = la;
         r.elapsed_s = round((Date.now() - t0) / 1000);
         (results[s.id] ??= []).push(r);
-        const headline = r.per_s_from_ready ?? r.p50_ms ?? r.per_s ?? r.await?.per_s ?? r.enqueue_per_s ?? r.consume?.per_s;
-        log(`[rep ${rep}] ${s.id}: ${r.ok === false ? `FAILED ${String(r.error).slice(0, 300)}` : `ok ${headline ?? ''}`} (${r.elapsed_s}s, load ${la})`);
+        const headline =
+          r.per_s_from_ready ?? r.p50_ms ?? r.per_s ?? r.await?.per_s ?? r.enqueue_per_s ?? r.consume?.per_s;
+        log(
+          `[rep ${rep}] ${s.id}: ${r.ok === false ? `FAILED ${String(r.error).slice(0, 300)}` : `ok ${headline ?? ''}`} (${r.elapsed_s}s, load ${la})`,
+        );
         await sleep(QUICK ? 100 : 300);
       }
     }
@@ -696,16 +1191,38 @@ async function main(): Promise<void> {
   const rows = buildRows(results);
   const table = printTable(rows);
   const la1 = loadavg();
-  const profile = PROFILE ? Object.fromEntries(['redis', 'amqp'].map((b) => [b, summarizeProfile(join(PROF_DIR, b))])) : undefined;
+  const profile = PROFILE
+    ? Object.fromEntries(['redis', 'amqp'].map((b) => [b, summarizeProfile(join(PROF_DIR, b))]))
+    : undefined;
   const record = {
     date: started.toISOString(),
     finished: new Date().toISOString(),
     mode: QUICK ? 'quick' : DEEP ? 'deep' : 'full',
     reps: REPS,
-    machine: { hostname: hostname(), nproc: cpus().length, cpu_model: cpus()[0]?.model, kernel: release(), mem_gb: round(totalmem() / 2 ** 30), os: sh('. /etc/os-release; echo $PRETTY_NAME') },
+    machine: {
+      hostname: hostname(),
+      nproc: cpus().length,
+      cpu_model: cpus()[0]?.model,
+      kernel: release(),
+      mem_gb: round(totalmem() / 2 ** 30),
+      os: sh('. /etc/os-release; echo $PRETTY_NAME'),
+    },
     load: { at_start: la0, at_end: la1 },
     versions: versions(),
-    settings: { redis: REDIS_URL, amqp_vhost: VHOST, ours_worker: { concurrency: CONC, prefetchMultiplier: PFM, prefetch: PREFETCH, process: 'node bench/.build/bench/worker.js (transpiled; logger error+warn)' }, n_drain: N_DRAIN, n_enqueue: N_ENQ, m_latency: M_LAT, depths: DEPTHS },
+    settings: {
+      redis: REDIS_URL,
+      amqp_vhost: VHOST,
+      ours_worker: {
+        concurrency: CONC,
+        prefetchMultiplier: PFM,
+        prefetch: PREFETCH,
+        process: 'node bench/.build/bench/worker.js (transpiled; logger error+warn)',
+      },
+      n_drain: N_DRAIN,
+      n_enqueue: N_ENQ,
+      m_latency: M_LAT,
+      depths: DEPTHS,
+    },
     rows,
     results,
     profile,
@@ -714,12 +1231,21 @@ async function main(): Promise<void> {
   const file = join(RESULTS_DIR, `${started.toISOString().replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(record, null, 1));
   await redis.quit();
-  const fails = Object.entries(results).flatMap(([id, rs]) => rs.filter((r) => r.ok === false).map((r) => `${id}: ${String(r.error).slice(0, 200)}`));
-  console.log(`\nnpm run bench (${record.mode}, reps ${REPS}, medians) — ${record.date}, ${record.machine.nproc}× ${record.machine.cpu_model}; load ${la0.join(' ')} → ${la1.join(' ')}`);
-  console.log(`ours: worker concurrency ${CONC}, prefetchMultiplier ${PFM} (prefetch ${PREFETCH}); N drain ${N_DRAIN}, enqueue ${N_ENQ}, latency ${M_LAT}\n`);
+  const fails = Object.entries(results).flatMap(([id, rs]) =>
+    rs.filter((r) => r.ok === false).map((r) => `${id}: ${String(r.error).slice(0, 200)}`),
+  );
+  console.log(
+    `\nnpm run bench (${record.mode}, reps ${REPS}, medians) — ${record.date}, ${record.machine.nproc}× ${record.machine.cpu_model}; load ${la0.join(' ')} → ${la1.join(' ')}`,
+  );
+  console.log(
+    `ours: worker concurrency ${CONC}, prefetchMultiplier ${PFM} (prefetch ${PREFETCH}); N drain ${N_DRAIN}, enqueue ${N_ENQ}, latency ${M_LAT}\n`,
+  );
   console.log(table);
   for (const [b, top] of Object.entries(profile ?? {})) {
-    if (top.length) console.log(`\nworker CPU profile (${b} drain, whole process life incl. startup), top self time:\n${top.map((p) => `  ${String(p.self_pct).padStart(5)}%  ${p.fn}`).join('\n')}`);
+    if (top.length)
+      console.log(
+        `\nworker CPU profile (${b} drain, whole process life incl. startup), top self time:\n${top.map((p) => `  ${String(p.self_pct).padStart(5)}%  ${p.fn}`).join('\n')}`,
+      );
   }
   if (fails.length) console.log(`\nFAILED runs:\n  ${fails.join('\n  ')}`);
   console.log(`\nJSON: ${file}`);

@@ -13,13 +13,23 @@ const TASKS = Number(process.argv[2] ?? 5000);
 const LANES = Number(process.argv[3] ?? 20);
 
 function redis(port: number, extra: string[] = []) {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmpdir(), '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'ignore'] });
-  return new Promise<typeof child>((resolve) => child.stdout!.on('data', (d: Buffer) => /Ready to accept/.test(d.toString()) && resolve(child)));
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--dir', tmpdir(), '--save', '', '--appendonly', 'no', ...extra],
+    { stdio: ['ignore', 'pipe', 'ignore'] },
+  );
+  return new Promise<typeof child>((resolve) =>
+    child.stdout!.on('data', (d: Buffer) => /Ready to accept/.test(d.toString()) && resolve(child)),
+  );
 }
 
 async function run(waitReplicas: number): Promise<number> {
   const app = await NestFactory.createApplicationContext(
-    TaskQueueModule.forRoot({ brokerUrl: `redis://127.0.0.1:${PORT}/0`, defaultQueue: `bench-wait-${waitReplicas}`, redis: { waitReplicas } }),
+    TaskQueueModule.forRoot({
+      brokerUrl: `redis://127.0.0.1:${PORT}/0`,
+      defaultQueue: `bench-wait-${waitReplicas}`,
+      redis: { waitReplicas },
+    }),
     { logger: false },
   );
   const client = app.get(TaskClient);
@@ -43,7 +53,8 @@ async function main(): Promise<void> {
   const replica = await redis(PORT + 1, ['--replicaof', '127.0.0.1', String(PORT)]);
   await new Promise((r) => setTimeout(r, 1500)); // let the replica finish its first sync
   try {
-    for (const w of [0, 1, 0, 1]) console.log(`waitReplicas=${w}: ${(await run(w)).toFixed(0)} publishes/s (${TASKS} tasks, ${LANES} lanes)`);
+    for (const w of [0, 1, 0, 1])
+      console.log(`waitReplicas=${w}: ${(await run(w)).toFixed(0)} publishes/s (${TASKS} tasks, ${LANES} lanes)`);
   } finally {
     master.kill('SIGKILL');
     replica.kill('SIGKILL');

@@ -21,7 +21,8 @@ const now = () => performance.timeOrigin + performance.now();
 const send = (m: unknown) => process.send?.(m);
 
 /** process.memoryUsage() in MB: where the RSS goes (V8 heap, external buffers, the rest is code and libs). */
-const memory = () => Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, +(v / 1048576).toFixed(1)]));
+const memory = () =>
+  Object.fromEntries(Object.entries(process.memoryUsage()).map(([k, v]) => [k, +(v / 1048576).toFixed(1)]));
 
 /** cfg.trace: per task id, when the delivery reached the worker and when its result was stored. */
 const trace = new Map<string, [number, number]>();

@@ -22,7 +22,8 @@ function nodeOf(file) {
   return parts.length > 1 ? parts[0] : parts[0].replace(/\.ts$/, '');
 }
 
-const importRe = /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)|require\(\s*['"](\.[^'"]+)['"]\s*\)/g;
+const importRe =
+  /(?:^|\n)\s*(?:import|export)\s[^'";]*?from\s+['"](\.[^'"]+)['"]|import\(\s*['"](\.[^'"]+)['"]\s*\)|require\(\s*['"](\.[^'"]+)['"]\s*\)/g;
 const edges = new Map(); // from -> Map(to -> example file)
 const fileEdges = new Map(); // file -> Map(file -> importing file)
 const nodes = new Set();
@@ -35,7 +36,11 @@ for (const file of walk(src)) {
     const spec = m[1] ?? m[2] ?? m[3];
     const target = resolve(dirname(file), spec);
     if (!target.startsWith(src)) continue;
-    const toFile = existsSync(`${target}.ts`) ? `${target}.ts` : existsSync(join(target, 'index.ts')) ? join(target, 'index.ts') : target;
+    const toFile = existsSync(`${target}.ts`)
+      ? `${target}.ts`
+      : existsSync(join(target, 'index.ts'))
+        ? join(target, 'index.ts')
+        : target;
     const fromRel = relative(src, file);
     if (!fileEdges.has(fromRel)) fileEdges.set(fromRel, new Map());
     fileEdges.get(fromRel).set(relative(src, toFile), fromRel);
@@ -89,7 +94,8 @@ function report(title, cycles, graph) {
   for (const comp of cycles) {
     console.error(`  ${comp.join(' <-> ')}`);
     for (const a of comp)
-      for (const [b, file] of graph.get(a) ?? []) if (comp.includes(b)) console.error(`    ${a} -> ${b}  (e.g. ${file})`);
+      for (const [b, file] of graph.get(a) ?? [])
+        if (comp.includes(b)) console.error(`    ${a} -> ${b}  (e.g. ${file})`);
   }
 }
 

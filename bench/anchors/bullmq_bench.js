@@ -27,7 +27,10 @@ const ps = require('./lib/procstat');
 
 const argv = process.argv.slice(2);
 const MODE = argv[0];
-const opt = (name, def) => { const i = argv.indexOf(`--${name}`); return i >= 0 ? argv[i + 1] : def; };
+const opt = (name, def) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : def;
+};
 const N = Number(opt('n', 20000));
 const M = Number(opt('m', 1000));
 const CONC = Number(opt('concurrency', 1));
@@ -38,19 +41,39 @@ const CHUNK = Number(opt('chunk', 1000));
 const WINDOW = Number(opt('window', 100));
 const QNAME = opt('queue', `bmq_${process.pid}_${Math.random().toString(36).slice(2, 8)}`);
 const PREFIX = 'bbench';
-const connection = { host: '127.0.0.1', port: 6379, db: Number(process.env.BENCH_REDIS_DB || 12), maxRetriesPerRequest: null };
+const connection = {
+  host: '127.0.0.1',
+  port: 6379,
+  db: Number(process.env.BENCH_REDIS_DB || 12),
+  maxRetriesPerRequest: null,
+};
 const now = () => performance.timeOrigin + performance.now(); // ms, comparable across processes
 const jobOpts = () => ({ removeOnComplete: REMOVE, removeOnFail: false });
 
 // ------------------------------------------------------------------ worker child process
 async function workerChild() {
-  let count = 0; let tFirst = null; let tLast = null; let scheduled = false;
-  const report = () => { scheduled = false; process.send({ type: 'progress', count, tFirst, tLast, rss: process.memoryUsage().rss }); };
-  const worker = new Worker(QNAME, async (job) => job.data.x + job.data.y,
-    { connection, prefix: PREFIX, concurrency: CONC, autorun: false });
+  let count = 0;
+  let tFirst = null;
+  let tLast = null;
+  let scheduled = false;
+  const report = () => {
+    scheduled = false;
+    process.send({ type: 'progress', count, tFirst, tLast, rss: process.memoryUsage().rss });
+  };
+  const worker = new Worker(QNAME, async (job) => job.data.x + job.data.y, {
+    connection,
+    prefix: PREFIX,
+    concurrency: CONC,
+    autorun: false,
+  });
   worker.on('completed', () => {
-    count++; tLast = now(); if (tFirst === null) tFirst = tLast;
-    if (!scheduled) { scheduled = true; setTimeout(report, 2); }
+    count++;
+    tLast = now();
+    if (tFirst === null) tFirst = tLast;
+    if (!scheduled) {
+      scheduled = true;
+      setTimeout(report, 2);
+    }
   });
   worker.on('failed', (job, err) => process.send({ type: 'failed', err: String(err) }));
   worker.on('error', (err) => process.send({ type: 'error', err: String(err) }));
@@ -72,30 +95,65 @@ function spawnWorkers(n) {
   const kids = [];
   for (let i = 0; i < n; i++) {
     const tSpawn = now();
-    const child = fork(__filename, ['worker', '--queue', QNAME, '--concurrency', String(CONC), '--remove', REMOVE ? '1' : '0']);
+    const child = fork(__filename, [
+      'worker',
+      '--queue',
+      QNAME,
+      '--concurrency',
+      String(CONC),
+      '--remove',
+      REMOVE ? '1' : '0',
+    ]);
     const k = { child, tSpawn, tReady: null, count: 0, tFirst: null, tLast: null, rssPeakKb: 0, errors: [] };
     k.readyP = new Promise((res, rej) => {
       child.on('message', (m) => {
-        if (m.type === 'ready') { k.tReady = m.t; res(); }
-        else if (m.type === 'progress') { k.count = m.count; k.tFirst = m.tFirst; k.tLast = m.tLast; kidsEmitter(); }
-        else if (m.type === 'failed' || m.type === 'error') k.errors.push(m.err);
+        if (m.type === 'ready') {
+          k.tReady = m.t;
+          res();
+        } else if (m.type === 'progress') {
+          k.count = m.count;
+          k.tFirst = m.tFirst;
+          k.tLast = m.tLast;
+          kidsEmitter();
+        } else if (m.type === 'failed' || m.type === 'error') k.errors.push(m.err);
         else if (m.type === 'stopped') k.cpuSelf = m.cpu_s;
       });
-      child.on('exit', (code) => { k.exited = code; rej(new Error(`worker exited ${code}`)); kidsEmitter(); });
+      child.on('exit', (code) => {
+        k.exited = code;
+        rej(new Error(`worker exited ${code}`));
+        kidsEmitter();
+      });
     });
     kids.push(k);
   }
   return kids;
 }
 let progressWaiter = null;
-function kidsEmitter() { if (progressWaiter) progressWaiter(); }
+function kidsEmitter() {
+  if (progressWaiter) progressWaiter();
+}
 function waitDone(kids, n, timeoutMs) {
   return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`timeout: ${kids.reduce((a, k) => a + k.count, 0)}/${n} done; errors ${kids.flatMap((k) => k.errors).slice(0, 3)}`)), timeoutMs);
+    const t = setTimeout(
+      () =>
+        reject(
+          new Error(
+            `timeout: ${kids.reduce((a, k) => a + k.count, 0)}/${n} done; errors ${kids.flatMap((k) => k.errors).slice(0, 3)}`,
+          ),
+        ),
+      timeoutMs,
+    );
     progressWaiter = () => {
       const total = kids.reduce((a, k) => a + k.count, 0);
-      if (kids.some((k) => k.exited !== undefined)) { clearTimeout(t); reject(new Error('worker exited early')); }
-      if (total >= n) { clearTimeout(t); progressWaiter = null; resolve(Math.max(...kids.map((k) => k.tLast))); }
+      if (kids.some((k) => k.exited !== undefined)) {
+        clearTimeout(t);
+        reject(new Error('worker exited early'));
+      }
+      if (total >= n) {
+        clearTimeout(t);
+        progressWaiter = null;
+        resolve(Math.max(...kids.map((k) => k.tLast)));
+      }
     };
     progressWaiter();
   });
@@ -107,24 +165,42 @@ function startRssSampler(kids) {
   return () => clearInterval(iv);
 }
 async function stopWorkers(kids) {
-  await Promise.all(kids.map((k) => new Promise((res) => {
-    if (k.exited !== undefined) return res();
-    const t = setTimeout(() => { k.child.kill('SIGKILL'); res(); }, 15000); // own child, by handle
-    k.child.once('exit', () => { clearTimeout(t); res(); });
-    k.child.send('stop');
-  })));
+  await Promise.all(
+    kids.map(
+      (k) =>
+        new Promise((res) => {
+          if (k.exited !== undefined) return res();
+          const t = setTimeout(() => {
+            k.child.kill('SIGKILL');
+            res();
+          }, 15000); // own child, by handle
+          k.child.once('exit', () => {
+            clearTimeout(t);
+            res();
+          });
+          k.child.send('stop');
+        }),
+    ),
+  );
 }
 async function cleanup(queue) {
-  try { await queue.obliterate({ force: true }); } catch (e) { /* fall through to scan */ }
+  try {
+    await queue.obliterate({ force: true });
+  } catch (e) {
+    /* fall through to scan */
+  }
   const client = new (require('ioredis'))(connection);
-  let cursor = '0'; let deleted = 0;
+  let cursor = '0';
+  let deleted = 0;
   try {
     do {
       const [c, keys] = await client.scan(cursor, 'MATCH', `${PREFIX}:${QNAME}:*`, 'COUNT', 1000);
       cursor = c;
       if (keys.length) deleted += await client.del(...keys);
     } while (cursor !== '0');
-  } finally { client.disconnect(); }
+  } finally {
+    client.disconnect();
+  }
   return deleted;
 }
 async function enqueue(queue, variant, n, start = 0) {
@@ -153,7 +229,14 @@ async function modeEnqueue(out, queue) {
   const m = new ps.CpuMeter().start();
   await enqueue(queue, VARIANT, N);
   const u = m.stop();
-  Object.assign(out, { variant: VARIANT, per_s: ps.rate(N, u.wall_s), wall_s: u.wall_s, node_cpu_s: u.self_cpu_s, redis_cpu_s: u.redis_cpu_s, node_rss_mb: +(process.memoryUsage().rss / 1048576).toFixed(1) });
+  Object.assign(out, {
+    variant: VARIANT,
+    per_s: ps.rate(N, u.wall_s),
+    wall_s: u.wall_s,
+    node_cpu_s: u.self_cpu_s,
+    redis_cpu_s: u.redis_cpu_s,
+    node_rss_mb: +(process.memoryUsage().rss / 1048576).toFixed(1),
+  });
   out.waiting = await queue.getWaitingCount();
 }
 
@@ -246,7 +329,8 @@ async function modeLatency(out, queue) {
     await Promise.all([kids[0].readyP, qe.waitUntilReady()]);
     await new Promise((r) => setTimeout(r, 1000));
     out.worker_rss_idle_mb = +(ps.rssKb(kids[0].child.pid) / 1024).toFixed(1);
-    for (let i = 0; i < 50; i++) { // warm-up
+    for (let i = 0; i < 50; i++) {
+      // warm-up
       const job = await queue.add('add', { x: i, y: i }, jobOpts());
       await job.waitUntilFinished(qe, 30000);
     }
@@ -268,7 +352,12 @@ async function modeLatency(out, queue) {
 }
 
 async function main() {
-  const out = { bench: 'bullmq', mode: MODE, n: MODE === 'latency' ? M : N, bullmq: require('bullmq/package.json').version };
+  const out = {
+    bench: 'bullmq',
+    mode: MODE,
+    n: MODE === 'latency' ? M : N,
+    bullmq: require('bullmq/package.json').version,
+  };
   if (MODE !== 'enqueue') Object.assign(out, { concurrency: CONC, procs: PROCS, remove_on_complete: REMOVE });
   if (MODE === 'latency') out.procs = 1;
   const queue = new Queue(QNAME, { connection, prefix: PREFIX });
@@ -279,7 +368,8 @@ async function main() {
     await fn(out, queue);
     out.ok = true;
   } catch (e) {
-    out.ok = false; out.error = String(e && e.stack || e).slice(0, 2000);
+    out.ok = false;
+    out.error = String((e && e.stack) || e).slice(0, 2000);
   } finally {
     out.cleanup_deleted = await cleanup(queue).catch((e) => `cleanup failed: ${e}`);
     await queue.close();
@@ -288,4 +378,5 @@ async function main() {
   process.exit(0);
 }
 
-if (MODE === 'worker') workerChild(); else main();
+if (MODE === 'worker') workerChild();
+else main();

@@ -31,7 +31,9 @@ export function serverPids(): { redis?: number; rabbitmq?: number } {
   if (servers) return servers;
   servers = {};
   try {
-    const m = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'info', 'server'], { encoding: 'utf8' }).match(/process_id:(\d+)/);
+    const m = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'info', 'server'], {
+      encoding: 'utf8',
+    }).match(/process_id:(\d+)/);
     if (m) servers.redis = Number(m[1]);
   } catch {
     /* no redis-cli */
@@ -84,7 +86,9 @@ export function diffCalls(a: Record<string, number>, b: Record<string, number>):
 
 export function redisMonitorClients(): number {
   try {
-    return redisCli('client', 'list').split('\n').filter((l) => l.includes(' flags=O ')).length;
+    return redisCli('client', 'list')
+      .split('\n')
+      .filter((l) => l.includes(' flags=O ')).length;
   } catch {
     return -1;
   }
@@ -98,7 +102,14 @@ export function pct(sorted: number[], p: number): number {
 export function latencyStats(ms: number[]) {
   const s = [...ms].sort((a, b) => a - b);
   const r = (x: number) => +x.toFixed(3);
-  return { n: s.length, mean_ms: r(s.reduce((a, b) => a + b, 0) / s.length), p50_ms: r(pct(s, 50)), p95_ms: r(pct(s, 95)), p99_ms: r(pct(s, 99)), max_ms: r(s[s.length - 1]) };
+  return {
+    n: s.length,
+    mean_ms: r(s.reduce((a, b) => a + b, 0) / s.length),
+    p50_ms: r(pct(s, 50)),
+    p95_ms: r(pct(s, 95)),
+    p99_ms: r(pct(s, 99)),
+    max_ms: r(s[s.length - 1]),
+  };
 }
 
 export const rate = (n: number, sec: number) => +(n / sec).toFixed(1);

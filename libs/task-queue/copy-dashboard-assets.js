@@ -3,4 +3,6 @@
 const { cpSync } = require('node:fs');
 const { join } = require('node:path');
 
-cpSync(join(__dirname, 'src', 'dashboard', 'public'), join(__dirname, 'dist', 'dashboard', 'public'), { recursive: true });
+cpSync(join(__dirname, 'src', 'dashboard', 'public'), join(__dirname, 'dist', 'dashboard', 'public'), {
+  recursive: true,
+});

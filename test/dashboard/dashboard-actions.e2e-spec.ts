@@ -3,7 +3,13 @@ import { RunningDashboard, TaskClient, startStandaloneDashboard } from 'nestjs-c
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningWorker, startWorker } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
-import { deletePrefix, deleteResults, inspector, queueKeys, removeBindingsMentioning } from '../support/redis-test.helpers';
+import {
+  deletePrefix,
+  deleteResults,
+  inspector,
+  queueKeys,
+  removeBindingsMentioning,
+} from '../support/redis-test.helpers';
 import { redisUrlFor, suiteDb } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
 
@@ -37,27 +43,53 @@ describe('Dashboard actions: retry, limits, consumers, dead letters, shutdown (R
   let csrf = '';
 
   const act = async (name: string, body: Record<string, unknown>): Promise<ActionReply> => {
-    const res = await fetch(`${dash.url}api/actions/${name}`, { method: 'POST', headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const res = await fetch(`${dash.url}api/actions/${name}`, {
+      method: 'POST',
+      headers: { cookie, 'x-csrf-token': csrf, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
     const json = (await res.json()) as ActionReply;
     if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status} ${JSON.stringify(json)}`);
     return json;
   };
   const get = async <T>(path: string): Promise<T> => (await (await fetch(`${dash.url}${path}`)).json()) as T;
-  const task = (id: string) => get<{ task: { state: string; name: string } }>(`api/tasks/${id}`).then((b) => b.task).catch(() => null);
-  const replyOf = (a: ActionReply, host: string) => Object.assign({}, ...(a.replies ?? []))[host] as Record<string, unknown> | undefined;
+  const task = (id: string) =>
+    get<{ task: { state: string; name: string } }>(`api/tasks/${id}`)
+      .then((b) => b.task)
+      .catch(() => null);
+  const replyOf = (a: ActionReply, host: string) =>
+    Object.assign({}, ...(a.replies ?? []))[host] as Record<string, unknown> | undefined;
 
   beforeAll(async () => {
     r = inspector(DB);
     [worker, python] = await Promise.all([
-      startWorker({ brokerUrl: URL, resultBackend: URL, worker: { queues: [qNode], hostname: nodeHost, sendTaskEvents: true } }, { imports: [TasksModule] }),
-      startPythonWorker({ broker: URL, backend: URL, queues: [qPy], hostname: pyHost, args: ['--without-mingle', '--without-gossip', '-E'] }),
+      startWorker(
+        { brokerUrl: URL, resultBackend: URL, worker: { queues: [qNode], hostname: nodeHost, sendTaskEvents: true } },
+        { imports: [TasksModule] },
+      ),
+      startPythonWorker({
+        broker: URL,
+        backend: URL,
+        queues: [qPy],
+        hostname: pyHost,
+        args: ['--without-mingle', '--without-gossip', '-E'],
+      }),
     ]);
     client = worker.app.get(TaskClient);
-    dash = await startStandaloneDashboard({ taskQueue: { brokerUrl: URL, resultBackend: URL }, port: 0, monitor: { historyPrefix, queues: [qNode, qPy], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 } });
+    dash = await startStandaloneDashboard({
+      taskQueue: { brokerUrl: URL, resultBackend: URL },
+      port: 0,
+      monitor: { historyPrefix, queues: [qNode, qPy], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 },
+    });
     const s = await fetch(`${dash.url}api/session`);
     cookie = (s.headers.get('set-cookie') ?? '').split(';')[0];
     csrf = ((await s.json()) as { csrf: string }).csrf;
-    await waitFor(async () => (await get<{ workers: Array<{ queues: string[] }> }>('api/workers')).workers.filter((w) => w.queues.length).length === 2, 'both workers and their queues on the dashboard');
+    await waitFor(
+      async () =>
+        (await get<{ workers: Array<{ queues: string[] }> }>('api/workers')).workers.filter((w) => w.queues.length)
+          .length === 2,
+      'both workers and their queues on the dashboard',
+    );
   }, 90_000);
 
   afterAll(async () => {
@@ -94,7 +126,13 @@ describe('Dashboard actions: retry, limits, consumers, dead letters, shutdown (R
   it('start and stop consuming a queue on the Python worker', async () => {
     const add = await act('add_consumer', { worker: pyHost, queue: qExtra });
     expect(replyOf(add, pyHost)).toEqual({ ok: `add consumer ${qExtra}` });
-    await waitFor(async () => (await get<{ workers: Array<{ hostname: string; queues: string[] }> }>('api/workers')).workers.find((w) => w.hostname === pyHost)?.queues.includes(qExtra), 'the new queue on the workers page');
+    await waitFor(
+      async () =>
+        (await get<{ workers: Array<{ hostname: string; queues: string[] }> }>('api/workers')).workers
+          .find((w) => w.hostname === pyHost)
+          ?.queues.includes(qExtra),
+      'the new queue on the workers page',
+    );
     const cancel = await act('cancel_consumer', { worker: pyHost, queue: qExtra });
     expect(replyOf(cancel, pyHost)).toEqual({ ok: `no longer consuming from ${qExtra}` });
     const grow = await act('pool_grow', { worker: pyHost, n: 1 });
@@ -102,7 +140,10 @@ describe('Dashboard actions: retry, limits, consumers, dead letters, shutdown (R
   });
 
   it('deletes a dead letter, and requeues another onto its queue', async () => {
-    const lettersOf = () => get<{ deadLetters: Array<{ taskId: string; at: string }> }>(`api/queues/${qNode}/dead-letters`).then((b) => b.deadLetters);
+    const lettersOf = () =>
+      get<{ deadLetters: Array<{ taskId: string; at: string }> }>(`api/queues/${qNode}/dead-letters`).then(
+        (b) => b.deadLetters,
+      );
     const gone = await client.sendTask('tasks.not_registered', [1], {}, { queue: qNode });
     const back = await client.sendTask('tasks.not_registered', [2], {}, { queue: qNode });
     ids.push(gone.id, back.id);
@@ -110,14 +151,27 @@ describe('Dashboard actions: retry, limits, consumers, dead letters, shutdown (R
     expect((await act('delete_dead_letter', { queue: qNode, taskId: gone.id })).ok).toBe(true);
     expect((await lettersOf()).map((l) => l.taskId)).toEqual([back.id]);
     const at = (await lettersOf())[0].at;
-    expect((await act('requeue_dead_letter', { queue: qNode, taskId: back.id })).message).toBe(`Task ${back.id} is back on ${qNode}.`);
+    expect((await act('requeue_dead_letter', { queue: qNode, taskId: back.id })).message).toBe(
+      `Task ${back.id} is back on ${qNode}.`,
+    );
     // Our worker takes it again and, the task still unknown, dead-letters it again: a new entry, later.
-    await waitFor(async () => (await lettersOf()).some((l) => l.taskId === back.id && l.at > at), 'the requeued message dead-lettered again');
+    await waitFor(
+      async () => (await lettersOf()).some((l) => l.taskId === back.id && l.at > at),
+      'the requeued message dead-lettered again',
+    );
   });
 
   it('shuts the Python worker down; the dashboard shows it offline', async () => {
     await act('shutdown', { worker: pyHost });
-    await new Promise<void>((resolve) => (python.process.exitCode !== null ? resolve() : python.process.once('exit', () => resolve())));
-    await waitFor(async () => (await get<{ workers: Array<{ hostname: string; online: boolean }> }>('api/workers')).workers.find((w) => w.hostname === pyHost)?.online === false, 'the Python worker offline');
+    await new Promise<void>((resolve) =>
+      python.process.exitCode !== null ? resolve() : python.process.once('exit', () => resolve()),
+    );
+    await waitFor(
+      async () =>
+        (await get<{ workers: Array<{ hostname: string; online: boolean }> }>('api/workers')).workers.find(
+          (w) => w.hostname === pyHost,
+        )?.online === false,
+      'the Python worker offline',
+    );
   });
 });

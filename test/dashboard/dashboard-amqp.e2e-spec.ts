@@ -29,8 +29,15 @@ describe('Dashboard on RabbitMQ (events, workers, queues; history in the Redis b
   beforeAll(async () => {
     vh = await createTestVhost('tq-dashboard');
     r = inspector(DB);
-    worker = await startWorker({ brokerUrl: vh.url, resultBackend: BACKEND, worker: { queues: [queue], hostname: host, sendTaskEvents: true } }, { imports: [TasksModule] });
-    dash = await startStandaloneDashboard({ taskQueue: { brokerUrl: vh.url, resultBackend: BACKEND }, port: 0, monitor: { historyPrefix, queues: [queue], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 } });
+    worker = await startWorker(
+      { brokerUrl: vh.url, resultBackend: BACKEND, worker: { queues: [queue], hostname: host, sendTaskEvents: true } },
+      { imports: [TasksModule] },
+    );
+    dash = await startStandaloneDashboard({
+      taskQueue: { brokerUrl: vh.url, resultBackend: BACKEND },
+      port: 0,
+      monitor: { historyPrefix, queues: [queue], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 },
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -43,12 +50,30 @@ describe('Dashboard on RabbitMQ (events, workers, queues; history in the Redis b
   });
 
   it('shows the worker online with its queue, and a task reaching SUCCESS', async () => {
-    await waitFor(async () => (await get<{ workers: Array<{ hostname: string; online: boolean; queues: string[] }> }>('api/workers')).workers.find((w) => w.hostname === host && w.online && w.queues.includes(queue)), 'the worker online with its queue');
+    await waitFor(
+      async () =>
+        (
+          await get<{ workers: Array<{ hostname: string; online: boolean; queues: string[] }> }>('api/workers')
+        ).workers.find((w) => w.hostname === host && w.online && w.queues.includes(queue)),
+      'the worker online with its queue',
+    );
     const res = await worker.app.get(TaskClient).sendTask('tasks.add', [40, 2], {}, { queue });
     ids.push(res.id);
-    await waitFor(async () => (await get<{ tasks: Array<{ id: string; state: string; result: string }> }>('api/tasks')).tasks.find((t) => t.id === res.id && t.state === 'SUCCESS' && t.result === '42'), 'the task SUCCESS in the history');
-    const queues = await get<{ queues: Array<{ name: string; ready: number; consumers: string[]; brokerConsumers: number | null }> }>('api/queues?refresh=1');
-    expect(queues.queues.find((q) => q.name === queue)).toMatchObject({ ready: 0, consumers: [host], brokerConsumers: 1 });
+    await waitFor(
+      async () =>
+        (await get<{ tasks: Array<{ id: string; state: string; result: string }> }>('api/tasks')).tasks.find(
+          (t) => t.id === res.id && t.state === 'SUCCESS' && t.result === '42',
+        ),
+      'the task SUCCESS in the history',
+    );
+    const queues = await get<{
+      queues: Array<{ name: string; ready: number; consumers: string[]; brokerConsumers: number | null }>;
+    }>('api/queues?refresh=1');
+    expect(queues.queues.find((q) => q.name === queue)).toMatchObject({
+      ready: 0,
+      consumers: [host],
+      brokerConsumers: 1,
+    });
     const metrics = await (await fetch(`${dash.url}metrics`)).text();
     expect(metrics).toContain(`celery_task_succeeded_total{name="tasks.add",hostname="${host}"} 1`);
   });

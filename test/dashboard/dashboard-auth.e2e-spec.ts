@@ -3,7 +3,13 @@ import { CanActivate, ExecutionContext, INestApplication, Injectable } from '@ne
 import { Test } from '@nestjs/testing';
 import Redis from 'ioredis';
 import { Browser } from 'playwright-core';
-import { RunningDashboard, TaskClient, TaskQueueDashboardModule, TaskQueueModule, startStandaloneDashboard } from 'nestjs-celery';
+import {
+  RunningDashboard,
+  TaskClient,
+  TaskQueueDashboardModule,
+  TaskQueueModule,
+  startStandaloneDashboard,
+} from 'nestjs-celery';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningWorker, startWorker } from '../support/nest-apps';
 import { NodeChild, ROOT, startNode } from '../support/node-process';
@@ -39,8 +45,16 @@ describe('Dashboard: basic auth, CSRF, read-only, mounted in an app (Redis)', ()
 
   beforeAll(async () => {
     r = inspector(DB);
-    worker = await startWorker({ brokerUrl: URL, resultBackend: URL, worker: { queues: [queue], hostname: host, sendTaskEvents: true } }, { imports: [TasksModule] });
-    dash = await startStandaloneDashboard({ taskQueue: { brokerUrl: URL, resultBackend: URL }, port: 0, basicAuth: ['admin:s3cret'], monitor: { historyPrefix, queues: [queue], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 } });
+    worker = await startWorker(
+      { brokerUrl: URL, resultBackend: URL, worker: { queues: [queue], hostname: host, sendTaskEvents: true } },
+      { imports: [TasksModule] },
+    );
+    dash = await startStandaloneDashboard({
+      taskQueue: { brokerUrl: URL, resultBackend: URL },
+      port: 0,
+      basicAuth: ['admin:s3cret'],
+      monitor: { historyPrefix, queues: [queue], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 },
+    });
     browser = await launchChromium();
   }, 60_000);
 
@@ -55,7 +69,10 @@ describe('Dashboard: basic auth, CSRF, read-only, mounted in an app (Redis)', ()
   });
 
   /** A session as the page starts one: its cookie and token. */
-  async function session(base: string, headers: Record<string, string> = {}): Promise<{ cookie: string; csrf: string }> {
+  async function session(
+    base: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ cookie: string; csrf: string }> {
     const res = await fetch(`${base}api/session`, { headers });
     const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0];
     const body = (await res.json()) as { csrf: string };
@@ -67,7 +84,9 @@ describe('Dashboard: basic auth, CSRF, read-only, mounted in an app (Redis)', ()
       const none = await fetch(`${dash.url}${path}`);
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toMatch(/^Basic /);
-      const wrong = await fetch(`${dash.url}${path}`, { headers: { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` } });
+      const wrong = await fetch(`${dash.url}${path}`, {
+        headers: { authorization: `Basic ${Buffer.from('admin:nope').toString('base64')}` },
+      });
       expect(wrong.status).toBe(401);
     }
     const ok = await fetch(`${dash.url}api/tasks`, { headers: { authorization: AUTH } });
@@ -78,7 +97,11 @@ describe('Dashboard: basic auth, CSRF, read-only, mounted in an app (Redis)', ()
     const s = await session(dash.url, { authorization: AUTH });
     expect(s.cookie).toMatch(/^taskq_csrf=/);
     const post = (headers: Record<string, string>) =>
-      fetch(`${dash.url}api/actions/purge`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json', ...headers }, body: JSON.stringify({ queue }) });
+      fetch(`${dash.url}api/actions/purge`, {
+        method: 'POST',
+        headers: { authorization: AUTH, 'content-type': 'application/json', ...headers },
+        body: JSON.stringify({ queue }),
+      });
     expect((await post({ cookie: s.cookie })).status).toBe(403);
     expect((await post({ cookie: s.cookie, 'x-csrf-token': 'forged' })).status).toBe(403);
     expect((await post({ 'x-csrf-token': s.csrf })).status).toBe(403); // header without the cookie
@@ -106,7 +129,16 @@ describe('Dashboard: basic auth, CSRF, read-only, mounted in an app (Redis)', ()
   });
 
   it('--read-only shows no action and refuses every POST (taskq dashboard)', async () => {
-    const cli: NodeChild = startNode(join(ROOT, 'libs', 'task-queue', 'src', 'cli', 'main.ts'), ['-b', URL, 'dashboard', '--port', '0', '--read-only', '--basic-auth', 'ro:pw']);
+    const cli: NodeChild = startNode(join(ROOT, 'libs', 'task-queue', 'src', 'cli', 'main.ts'), [
+      '-b',
+      URL,
+      'dashboard',
+      '--port',
+      '0',
+      '--read-only',
+      '--basic-auth',
+      'ro:pw',
+    ]);
     try {
       const [, url] = await cli.waitForOutput(/taskq dashboard on (http:\/\/\S+)/, 60_000);
       expect(cli.output()).not.toMatch(/pw/);
@@ -123,7 +155,11 @@ describe('Dashboard: basic auth, CSRF, read-only, mounted in an app (Redis)', ()
       expect(await page.locator('button[data-action]').count()).toBe(0);
       await page.close();
       const s = await session(url, { authorization: auth });
-      const res = await fetch(`${url}api/actions/purge`, { method: 'POST', headers: { authorization: auth, cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ queue }) });
+      const res = await fetch(`${url}api/actions/purge`, {
+        method: 'POST',
+        headers: { authorization: auth, cookie: s.cookie, 'x-csrf-token': s.csrf, 'content-type': 'application/json' },
+        body: JSON.stringify({ queue }),
+      });
       expect(res.status).toBe(403);
       expect(((await res.json()) as { message: string }).message).toMatch(/read-only/);
     } finally {
@@ -166,7 +202,10 @@ describe('Dashboard: basic auth, CSRF, read-only, mounted in an app (Redis)', ()
     });
 
     it("runs the app's guard on every route", async () => {
-      await boot([TaskQueueModule.forRoot({ brokerUrl: URL, resultBackend: URL, isGlobal: true }), TaskQueueDashboardModule.register({ path: 'ops/tasks', guard: AdminHeaderGuard, monitor: { historyPrefix } })]);
+      await boot([
+        TaskQueueModule.forRoot({ brokerUrl: URL, resultBackend: URL, isGlobal: true }),
+        TaskQueueDashboardModule.register({ path: 'ops/tasks', guard: AdminHeaderGuard, monitor: { historyPrefix } }),
+      ]);
       expect((await fetch(`${base}/ops/tasks/api/workers`)).status).toBe(403);
       expect((await fetch(`${base}/ops/tasks/metrics`)).status).toBe(403);
       expect((await fetch(`${base}/ops/tasks/api/workers`, { headers: { 'x-admin': 'yes' } })).status).toBe(200);

@@ -6,7 +6,13 @@ import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
 import { NodeRun, ROOT, runNode, startNode } from '../support/node-process';
-import { deletePrefix, deleteResults, inspector, queueKeys, removeBindingsMentioning } from '../support/redis-test.helpers';
+import {
+  deletePrefix,
+  deleteResults,
+  inspector,
+  queueKeys,
+  removeBindingsMentioning,
+} from '../support/redis-test.helpers';
 import { suiteDb, redisUrlFor } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
 import { launchChromium, metricValue } from './support/browser';
@@ -38,7 +44,11 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
   let page: Page;
 
   const startDashboard = () =>
-    startStandaloneDashboard({ taskQueue: { brokerUrl: URL, resultBackend: URL }, port: 0, monitor: { historyPrefix, queues: [qNode, qPy], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 } });
+    startStandaloneDashboard({
+      taskQueue: { brokerUrl: URL, resultBackend: URL },
+      port: 0,
+      monitor: { historyPrefix, queues: [qNode, qPy], inspectIntervalSeconds: 1, queueIntervalSeconds: 1 },
+    });
   const taskq = (...args: string[]): Promise<NodeRun> => runNode(CLI, ['-b', URL, ...args], {}, 90_000);
   const send = async (name: string, args: unknown[], queue: string) => {
     const res = await client.sendTask(name, args, {}, { queue });
@@ -50,8 +60,21 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
   beforeAll(async () => {
     r = inspector(DB);
     [worker, python, producer] = await Promise.all([
-      startWorker({ brokerUrl: URL, resultBackend: URL, worker: { queues: [qNode], concurrency: 4, hostname: nodeHost, sendTaskEvents: true } }, { imports: [TasksModule] }),
-      startPythonWorker({ broker: URL, backend: URL, queues: [qPy], hostname: pyHost, args: ['--without-mingle', '--without-gossip', '-E'] }),
+      startWorker(
+        {
+          brokerUrl: URL,
+          resultBackend: URL,
+          worker: { queues: [qNode], concurrency: 4, hostname: nodeHost, sendTaskEvents: true },
+        },
+        { imports: [TasksModule] },
+      ),
+      startPythonWorker({
+        broker: URL,
+        backend: URL,
+        queues: [qPy],
+        hostname: pyHost,
+        args: ['--without-mingle', '--without-gossip', '-E'],
+      }),
       startClient({ brokerUrl: URL, resultBackend: URL }),
     ]);
     client = producer.client;
@@ -73,10 +96,16 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
 
   it('lists our worker and the Python worker as online, with their queues', async () => {
     await page.goto(`${dash.url}#/workers`);
-    for (const [host, queue] of [[nodeHost, qNode], [pyHost, qPy]]) {
+    for (const [host, queue] of [
+      [nodeHost, qNode],
+      [pyHost, qPy],
+    ]) {
       const w = page.locator(`tr[data-worker="${host}"]`);
       await w.waitFor({ timeout: 20_000 });
-      await waitFor(async () => (await w.innerText()).includes('online') && (await w.innerText()).includes(queue), `${host} online with queue ${queue}`);
+      await waitFor(
+        async () => (await w.innerText()).includes('online') && (await w.innerText()).includes(queue),
+        `${host} online with queue ${queue}`,
+      );
     }
   });
 
@@ -95,12 +124,19 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
   });
 
   it('shows a <script> in args as text, never as markup', async () => {
-    const res = await send('tasks.add', ['<script>window.__xss=1</script>', '<img src=x onerror="window.__xss=2">'], qNode);
+    const res = await send(
+      'tasks.add',
+      ['<script>window.__xss=1</script>', '<img src=x onerror="window.__xss=2">'],
+      qNode,
+    );
     named.xss = res.id;
     await res.get({ timeout: 20_000 });
     await page.goto(`${dash.url}#/task/${res.id}`);
     const args = page.locator(`[data-testid="task-detail"][data-task-id="${res.id}"] [data-testid="args"]`);
-    await waitFor(async () => (await args.innerText()).includes('<script>window.__xss=1</script>'), 'the args shown as text');
+    await waitFor(
+      async () => (await args.innerText()).includes('<script>window.__xss=1</script>'),
+      'the args shown as text',
+    );
     expect(await args.innerText()).toContain('<img src=x onerror="window.__xss=2">');
     expect(await page.locator('[data-testid="result"]').innerText()).toContain('<script>');
     expect(await page.locator('main script, main img').count()).toBe(0);
@@ -112,7 +148,10 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
     await res.get({ timeout: 20_000 });
     await page.goto(`${dash.url}#/task/${res.id}`);
     const timeline = page.locator(`[data-testid="task-detail"][data-task-id="${res.id}"] [data-testid="timeline"]`);
-    await waitFor(async () => (await timeline.innerText()).includes('task-succeeded'), 'the succeeded event in the timeline');
+    await waitFor(
+      async () => (await timeline.innerText()).includes('task-succeeded'),
+      'the succeeded event in the timeline',
+    );
     expect(await timeline.innerText()).toMatch(/task-received[\s\S]*task-started[\s\S]*task-succeeded/);
     expect(await page.locator('[data-testid="args"]').innerText()).toBe('(20, 22)');
     expect(await page.locator('[data-testid="result"]').innerText()).toBe('42');
@@ -124,7 +163,12 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
     const last = (await client.chain(step([1, 1]), step([10]))) as AsyncResult;
     ids.push(last.id);
     expect(await last.get({ timeout: 20_000 })).toBe(12);
-    const first = await waitFor(async () => ((await (await fetch(`${dash.url}api/tasks/${last.id}`)).json()) as { task: { parentId: string | null } }).task.parentId, 'the parent of the last step');
+    const first = await waitFor(
+      async () =>
+        ((await (await fetch(`${dash.url}api/tasks/${last.id}`)).json()) as { task: { parentId: string | null } }).task
+          .parentId,
+      'the parent of the last step',
+    );
     ids.push(first);
     await page.goto(`${dash.url}#/task/${first}`);
     const detail = page.locator(`[data-testid="task-detail"][data-task-id="${first}"]`);
@@ -163,13 +207,21 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
     await waitFor(() => shown((t) => t.includes(pyHost), named.py), 'only tasks of the Python worker');
     await page.fill('input[name="worker"]', '');
     await page.fill('input[name="search"]', 'window.__xss=1');
-    await waitFor(() => shown((t) => t.includes('window.__xss=1'), named.xss), 'only the task whose args match the search');
+    await waitFor(
+      () => shown((t) => t.includes('window.__xss=1'), named.xss),
+      'only the task whose args match the search',
+    );
     await page.fill('input[name="search"]', '');
     // Received-time window (the page's from/to fields send these).
-    const inWindow = async (q: string) => ((await (await fetch(`${dash.url}api/tasks?${q}`)).json()) as { tasks: Array<{ id: string }> }).tasks.map((t) => t.id);
+    const inWindow = async (q: string) =>
+      ((await (await fetch(`${dash.url}api/tasks?${q}`)).json()) as { tasks: Array<{ id: string }> }).tasks.map(
+        (t) => t.id,
+      );
     expect(await inWindow(`from=${Date.now() + 3_600_000}`)).toEqual([]);
     expect(await inWindow(`to=${new Date(Date.now() - 3_600_000).toISOString()}`)).toEqual([]);
-    expect(await inWindow(`from=${Date.now() - 3_600_000}&to=${Date.now()}`)).toEqual(expect.arrayContaining([named.py, named.xss, named.sleep]));
+    expect(await inWindow(`from=${Date.now() - 3_600_000}&to=${Date.now()}`)).toEqual(
+      expect.arrayContaining([named.py, named.xss, named.sleep]),
+    );
   });
 
   it('/metrics counts the tasks run, by name and worker', async () => {
@@ -195,7 +247,13 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
 
     const queues = await taskq('queues', '--json', '-Q', `${qNode},${qPy}`);
     expect(queues.code).toBe(0);
-    const byName = Object.fromEntries(queues.stdout.trim().split('\n').map((l) => JSON.parse(l)).map((q) => [q.name, q]));
+    const byName = Object.fromEntries(
+      queues.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l))
+        .map((q) => [q.name, q]),
+    );
     expect(byName[qNode]).toMatchObject({ ready: 0, delayed: 0, deadLetters: 0, consumers: [nodeHost] });
     expect(byName[qPy]).toMatchObject({ ready: 0, consumers: [pyHost] });
 
@@ -203,9 +261,24 @@ describe('Dashboard: pages, live updates, actions, history and metrics (Redis, o
     const tail = startNode(CLI, ['-b', URL, 'events', '--json']);
     try {
       await tail.waitForOutput(/"type":"listening"/, 60_000);
-      await Promise.all([(await send('tasks.add', [1, 1], qNode)).get({ timeout: 20_000 }), (await send('py.add', [1, 1], qPy)).get({ timeout: 20_000 })]);
-      const seen = () => new Set(tail.output().trim().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).map((e) => `${e.hostname} ${e.type}`));
-      await waitFor(() => [nodeHost, pyHost].every((h) => seen().has(`${h} worker-heartbeat`) && seen().has(`${h} task-succeeded`)), 'heartbeats and task-succeeded of both workers in taskq events');
+      await Promise.all([
+        (await send('tasks.add', [1, 1], qNode)).get({ timeout: 20_000 }),
+        (await send('py.add', [1, 1], qPy)).get({ timeout: 20_000 }),
+      ]);
+      const seen = () =>
+        new Set(
+          tail
+            .output()
+            .trim()
+            .split('\n')
+            .filter((l) => l.startsWith('{'))
+            .map((l) => JSON.parse(l))
+            .map((e) => `${e.hostname} ${e.type}`),
+        );
+      await waitFor(
+        () => [nodeHost, pyHost].every((h) => seen().has(`${h} worker-heartbeat`) && seen().has(`${h} task-succeeded`)),
+        'heartbeats and task-succeeded of both workers in taskq events',
+      );
     } finally {
       await tail.kill('SIGINT');
     }

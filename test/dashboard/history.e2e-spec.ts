@@ -21,8 +21,21 @@ describe('RedisHistoryStore: bounded on write (Redis)', () => {
   it('keeps the newest maxTasks tasks, with their hashes and a TTL, and nothing of the others', async () => {
     const store = new RedisHistoryStore(r, prefix, { maxTasks: 3, ttlSeconds: 600, maxField: 100 });
     for (let i = 1; i <= 5; i++) {
-      await store.record({ type: 'task-received', hostname: 'w@h', timestamp: i, uuid: `t${i}`, name: 'tasks.add', args: `(${i},)` });
-      await store.record({ type: 'task-succeeded', hostname: 'w@h', timestamp: i + 0.5, uuid: `t${i}`, result: String(i) });
+      await store.record({
+        type: 'task-received',
+        hostname: 'w@h',
+        timestamp: i,
+        uuid: `t${i}`,
+        name: 'tasks.add',
+        args: `(${i},)`,
+      });
+      await store.record({
+        type: 'task-succeeded',
+        hostname: 'w@h',
+        timestamp: i + 0.5,
+        uuid: `t${i}`,
+        result: String(i),
+      });
     }
     expect(await store.size()).toBe(3);
     expect((await store.list({})).map((t) => t.id)).toEqual(['t5', 't4', 't3']);

@@ -8,7 +8,10 @@ describe('TaskQueueWorkerMetricsModule: /metrics in the worker process', () => {
   let worker: RunningWorker;
 
   beforeAll(async () => {
-    worker = await startWorker({ brokerUrl: 'memory://', resultBackend: 'memory://', worker: { hostname: 'metrics@test' } }, { imports: [TasksModule, TaskQueueWorkerMetricsModule.register({ port: 0 })] });
+    worker = await startWorker(
+      { brokerUrl: 'memory://', resultBackend: 'memory://', worker: { hostname: 'metrics@test' } },
+      { imports: [TasksModule, TaskQueueWorkerMetricsModule.register({ port: 0 })] },
+    );
   });
 
   afterAll(async () => {

@@ -27,8 +27,26 @@ describe('taskq schedule (Redis)', () => {
   });
 
   it('add, list, pause, resume and remove entries', async () => {
-    expect(await taskq('schedule', 'add', every, '--task', 'py.add', '--args', '[2, 3]', '--every', '5', '-Q', `${every}-q`)).toEqual([expect.stringMatching(new RegExp(`^Entry ${every}: every 5s, next run \\d{4}-`))]);
-    expect((await taskq('schedule', 'add', nightly, '--task', 'db.vacuum', '--cron', '30 2 * * *', '--tz', 'Europe/Berlin', '--missed', 'skip'))[0]).toMatch(/cron "30 2 \* \* \*" Europe\/Berlin, next run .*T0[01]:30:00\.000Z/);
+    expect(
+      await taskq('schedule', 'add', every, '--task', 'py.add', '--args', '[2, 3]', '--every', '5', '-Q', `${every}-q`),
+    ).toEqual([expect.stringMatching(new RegExp(`^Entry ${every}: every 5s, next run \\d{4}-`))]);
+    expect(
+      (
+        await taskq(
+          'schedule',
+          'add',
+          nightly,
+          '--task',
+          'db.vacuum',
+          '--cron',
+          '30 2 * * *',
+          '--tz',
+          'Europe/Berlin',
+          '--missed',
+          'skip',
+        )
+      )[0],
+    ).toMatch(/cron "30 2 \* \* \*" Europe\/Berlin, next run .*T0[01]:30:00\.000Z/);
 
     const table = await taskq('schedule', 'list');
     expect(table[0]).toMatch(/^NAME +TASK +SCHEDULE +NEXT RUN +LAST RUN +RUNS +PAUSED$/);
@@ -43,6 +61,8 @@ describe('taskq schedule (Redis)', () => {
     expect(await taskq('schedule', 'resume', every)).toEqual([`Entry ${every}: resumed.`]);
     expect(await taskq('schedule', 'remove', every)).toEqual([`Entry ${every}: removed.`]);
     await expect(taskq('schedule', 'remove', every)).rejects.toThrow(`No periodic entry named "${every}"`);
-    await expect(taskq('schedule', 'add', 'bad', '--task', 't', '--cron', '0 0 * * * *')).rejects.toThrow(/must have 5 fields/);
+    await expect(taskq('schedule', 'add', 'bad', '--task', 't', '--cron', '0 0 * * * *')).rejects.toThrow(
+      /must have 5 fields/,
+    );
   });
 });

@@ -29,7 +29,19 @@ describe('Periodic tasks: three worker processes with beat on, leader killed twi
     store = new RedisBeatStore(URL, '', true);
     // The workers consume another queue: the entry's messages stay on `queue`, to be counted.
     workers.push(
-      ...(await Promise.all(hostnames.map((h) => startWorkerProcess({ TASKQUEUE_BROKER_URL: URL, TASKQUEUE_BEAT: 'true', TASKQUEUE_HOSTNAME: h, TASKQUEUE_QUEUES: `${queue}-work` }, 120_000)))),
+      ...(await Promise.all(
+        hostnames.map((h) =>
+          startWorkerProcess(
+            {
+              TASKQUEUE_BROKER_URL: URL,
+              TASKQUEUE_BEAT: 'true',
+              TASKQUEUE_HOSTNAME: h,
+              TASKQUEUE_QUEUES: `${queue}-work`,
+            },
+            120_000,
+          ),
+        ),
+      )),
     );
   }, 180_000);
   afterAll(async () => {
@@ -52,22 +64,46 @@ describe('Periodic tasks: three worker processes with beat on, leader killed twi
 
   it('sends each slot exactly once across two leader kills', async () => {
     const out: string[] = [];
-    await buildProgram((l) => out.push(l)).parseAsync(['node', 'taskq', '-b', URL, 'schedule', 'add', entry, '--task', 'replica.tick', '--every', '1', '-Q', queue, '--missed', 'catchup:30']);
+    await buildProgram((l) => out.push(l)).parseAsync([
+      'node',
+      'taskq',
+      '-b',
+      URL,
+      'schedule',
+      'add',
+      entry,
+      '--task',
+      'replica.tick',
+      '--every',
+      '1',
+      '-Q',
+      queue,
+      '--missed',
+      'catchup:30',
+    ]);
     expect(out.join('\n')).toMatch(new RegExp(`Entry ${entry}: every 1s`));
     const firstSlot = await waitFor(async () => (await store.get(entry))?.lastSlot, 'the first send', 30_000);
 
     const takeovers: number[] = [];
     for (const kill of [1, 2]) {
-      await waitFor(async () => (await lastSlot()) >= firstSlot + kill * 12_000, `12 s of sends before kill ${kill}`, 60_000);
+      await waitFor(
+        async () => (await lastSlot()) >= firstSlot + kill * 12_000,
+        `12 s of sends before kill ${kill}`,
+        60_000,
+      );
       const { leader, worker } = await leaderWorker();
       expect(worker).toBeDefined();
       const killedAt = Date.now();
       worker.child.kill('SIGKILL');
       await worker.exited;
-      const next = await waitFor(async () => {
-        const l = await store.leader();
-        return l && l.node !== leader.node ? l : null;
-      }, `a new leader after kill ${kill}`, 60_000);
+      const next = await waitFor(
+        async () => {
+          const l = await store.leader();
+          return l && l.node !== leader.node ? l : null;
+        },
+        `a new leader after kill ${kill}`,
+        60_000,
+      );
       takeovers.push(Date.now() - killedAt);
       expect(next.token).toBeGreaterThan(leader.token);
     }

@@ -1,6 +1,14 @@
 import { Injectable, Module } from '@nestjs/common';
 import Redis from 'ioredis';
-import { BeatService, TaskClient, CurrentTask, Periodic, SharedTask, TaskContext, TaskQueueModuleOptions } from 'nestjs-celery';
+import {
+  BeatService,
+  TaskClient,
+  CurrentTask,
+  Periodic,
+  SharedTask,
+  TaskContext,
+  TaskQueueModuleOptions,
+} from 'nestjs-celery';
 import { slotTaskId } from 'nestjs-celery/internal/beat/slot-id';
 import { RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { suiteRedisUrl } from '../support/test-env';
@@ -52,13 +60,21 @@ async function deletePrefix(prefix: string): Promise<void> {
 const targets: Target[] = [
   {
     name: 'memory',
-    setup: async () => ({ options: { brokerUrl: `memory://${uniqueName('beat')}` }, resultsVisible: true, cleanup: async () => undefined }),
+    setup: async () => ({
+      options: { brokerUrl: `memory://${uniqueName('beat')}` },
+      resultsVisible: true,
+      cleanup: async () => undefined,
+    }),
   },
   {
     name: 'Redis',
     setup: async () => {
       const keyPrefix = `${uniqueName('beat')}:`;
-      return { options: { brokerUrl: REDIS, redis: { keyPrefix } }, resultsVisible: true, cleanup: () => deletePrefix(keyPrefix) };
+      return {
+        options: { brokerUrl: REDIS, redis: { keyPrefix } },
+        resultsVisible: true,
+        cleanup: () => deletePrefix(keyPrefix),
+      };
     },
   },
   {
@@ -93,8 +109,14 @@ describe.each(targets)('Periodic tasks on $name', (target) => {
     options = t.options;
     startedAt = Date.now();
     // Two workers, each running a scheduler on the same store: only one may send.
-    a = await startWorker({ ...t.options, worker: { beat: true, hostname: 'celery@beat-a' } }, { providers: [BeatTasks] });
-    b = await startWorker({ ...t.options, worker: { beat: true, hostname: 'celery@beat-b' } }, { providers: [BeatTasks] });
+    a = await startWorker(
+      { ...t.options, worker: { beat: true, hostname: 'celery@beat-a' } },
+      { providers: [BeatTasks] },
+    );
+    b = await startWorker(
+      { ...t.options, worker: { beat: true, hostname: 'celery@beat-b' } },
+      { providers: [BeatTasks] },
+    );
     periodicRuns.length = 0;
     runtimeRuns.length = 0;
   });
@@ -114,14 +136,19 @@ describe.each(targets)('Periodic tasks on $name', (target) => {
     for (let s = from; s <= Date.now() + 1000; s += 1000) slotIds.add(slotTaskId(PERIODIC, s));
     for (const id of periodicRuns) expect(slotIds.has(id)).toBe(true);
     // The result is stored under the slot's id, where any client finds it.
-    if (resultsVisible) await expect(a!.app.get(TaskClient).asyncResult(periodicRuns[0]).get({ timeout: 10_000 })).resolves.toBe(periodicRuns[0]);
+    if (resultsVisible)
+      await expect(a!.app.get(TaskClient).asyncResult(periodicRuns[0]).get({ timeout: 10_000 })).resolves.toBe(
+        periodicRuns[0],
+      );
   });
 
   it('exactly one of the two schedulers leads, and list() shows the code entry with its runs', async () => {
     const leader = await waitFor(() => beat().leader(), 'a leader');
     const nodes = [a!.app.get(BeatService).scheduler!.node, b!.app.get(BeatService).scheduler!.node];
     expect(nodes).toContain(leader.node);
-    expect([a!.app.get(BeatService).scheduler!.isLeader(), b!.app.get(BeatService).scheduler!.isLeader()].filter(Boolean)).toHaveLength(1);
+    expect(
+      [a!.app.get(BeatService).scheduler!.isLeader(), b!.app.get(BeatService).scheduler!.isLeader()].filter(Boolean),
+    ).toHaveLength(1);
     const entry = (await beat().list()).find((e) => e.name === PERIODIC)!;
     expect(entry).toMatchObject({ task: PERIODIC, schedule: 'every 1s', source: 'code', paused: false });
     expect(entry.runs).toBeGreaterThanOrEqual(1);
@@ -129,9 +156,16 @@ describe.each(targets)('Periodic tasks on $name', (target) => {
 
   it('a code entry paused at run time stays paused when another replica boots and upserts its code entries', async () => {
     expect(await beat().pause(PERIODIC)).toBe(true);
-    const c = await startWorker({ ...options, worker: { beat: true, hostname: 'celery@beat-c' } }, { providers: [BeatTasks] });
+    const c = await startWorker(
+      { ...options, worker: { beat: true, hostname: 'celery@beat-c' } },
+      { providers: [BeatTasks] },
+    );
     try {
-      expect(await c.app.get(BeatService).get(PERIODIC)).toMatchObject({ paused: true, nextRunAt: null, source: 'code' });
+      expect(await c.app.get(BeatService).get(PERIODIC)).toMatchObject({
+        paused: true,
+        nextRunAt: null,
+        source: 'code',
+      });
     } finally {
       await c.close();
     }
@@ -185,8 +219,13 @@ describe('Periodic tasks on RabbitMQ with the rpc:// backend and no beat.store',
 
   it('a worker with beat on refuses to start, saying what to configure', async () => {
     vhost = await createTestVhost('beat-nostore');
-    const started = startWorker({ brokerUrl: vhost.url, resultBackend: 'rpc://', worker: { beat: true } }, { providers: [BeatTasks] });
-    await expect(started).rejects.toThrow(/Periodic tasks need a store every replica shares.*beat: \{ store: 'redis:\/\/host:6379\/0' \}/);
+    const started = startWorker(
+      { brokerUrl: vhost.url, resultBackend: 'rpc://', worker: { beat: true } },
+      { providers: [BeatTasks] },
+    );
+    await expect(started).rejects.toThrow(
+      /Periodic tasks need a store every replica shares.*beat: \{ store: 'redis:\/\/host:6379\/0' \}/,
+    );
   });
 
   it('an app that only sends boots with @Periodic tasks imported (the schedulers store them)', async () => {

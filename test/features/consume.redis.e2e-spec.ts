@@ -5,7 +5,15 @@ import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { messageOf, parseEnvelope } from 'nestjs-celery/internal/brokers/kombu/kombu-envelope';
 import { uniqueName, waitFor } from '../support/wait';
 import { CommandLog } from '../support/redis-monitor';
-import { DeliveryLog, NODE_DB, deletePrefix, inspector, redisOptions, redisUrl, taskMessage } from '../support/redis-test.helpers';
+import {
+  DeliveryLog,
+  NODE_DB,
+  deletePrefix,
+  inspector,
+  redisOptions,
+  redisUrl,
+  taskMessage,
+} from '../support/redis-test.helpers';
 
 /** Node-only consumption on DB 2, each test under its own key prefix (so its unacked hash is its own). */
 describe('Redis broker: consuming', () => {
@@ -16,10 +24,17 @@ describe('Redis broker: consuming', () => {
   let consumer: Consumer | null;
 
   const make = (redis: Record<string, unknown> = {}) =>
-    new RedisBroker(redisUrl(NODE_DB), redisOptions({ brokerUrl: redisUrl(NODE_DB), redis: { keyPrefix: prefix, ...redis } }));
+    new RedisBroker(
+      redisUrl(NODE_DB),
+      redisOptions({ brokerUrl: redisUrl(NODE_DB), redis: { keyPrefix: prefix, ...redis } }),
+    );
 
-  beforeAll(() => { r = inspector(NODE_DB); });
-  afterAll(async () => { await r.quit(); });
+  beforeAll(() => {
+    r = inspector(NODE_DB);
+  });
+  afterAll(async () => {
+    await r.quit();
+  });
   beforeEach(() => {
     prefix = `${uniqueName('tqtest')}:`;
     queue = uniqueName('q');
@@ -59,7 +74,9 @@ describe('Redis broker: consuming', () => {
   });
 
   it('publishMany puts 25,000 messages in order, in chunks, in kombu layout and priority buckets', async () => {
-    const messages = Array.from({ length: 25_000 }, (_, i) => taskMessage('t.many', [i], i === 7 ? { priority: 3 } : {}));
+    const messages = Array.from({ length: 25_000 }, (_, i) =>
+      taskMessage('t.many', [i], i === 7 ? { priority: 3 } : {}),
+    );
     await broker.publishMany(queue, messages);
     expect(await r.llen(`${prefix}${queue}`)).toBe(24_999);
     expect(await r.llen(`${prefix}${queue}\x06\x163`)).toBe(1);
@@ -90,7 +107,10 @@ describe('Redis broker: consuming', () => {
     const commands = await CommandLog.start(NODE_DB);
     const log = new DeliveryLog();
     consumer = await broker.consume({ queues: [queue], prefetch: 4 }, log.handler);
-    await waitFor(() => commands.named('blmove', `${prefix}${queue}`).length === 1, 'the consumer to block on its queue');
+    await waitFor(
+      () => commands.named('blmove', `${prefix}${queue}`).length === 1,
+      'the consumer to block on its queue',
+    );
     const other = make();
     await other.publish(queue, taskMessage('t.w', [1]));
     await waitFor(() => log.all.length === 1, 'the delivery');
@@ -191,8 +211,12 @@ describe('Redis broker: consuming', () => {
     // RPOP order: 1 and 2 come back first, then 3, 4.
     const items = await r.lrange(`${prefix}${queue}`, 0, -1);
     const order = items.reverse().map((raw) => JSON.parse(raw));
-    expect(order.map((e) => e.headers.id)).toEqual([log.all[1], log.all[2]].map((d) => d.message.headers.id).concat(order.slice(2).map((e) => e.headers.id)));
-    expect(order.slice(0, 2).every((e) => e.headers.redelivered === true && e.properties.delivery_info.redelivered === true)).toBe(true);
+    expect(order.map((e) => e.headers.id)).toEqual(
+      [log.all[1], log.all[2]].map((d) => d.message.headers.id).concat(order.slice(2).map((e) => e.headers.id)),
+    );
+    expect(
+      order.slice(0, 2).every((e) => e.headers.redelivered === true && e.properties.delivery_info.redelivered === true),
+    ).toBe(true);
     expect(order).toHaveLength(4);
     await expect(broker.publish(queue, taskMessage('t.c', [9]))).rejects.toThrow(/closed/);
   });
@@ -207,7 +231,12 @@ describe('Redis broker: consuming', () => {
     await consumer.stop();
     consumer = null;
     // A second broker with a 1 s visibility timeout finds it unacked and old enough.
-    await waitFor(async () => Date.now() / 1000 - Number(await r.zscore(`${prefix}unacked_index`, (await r.hkeys(`${prefix}unacked`))[0])) > 1.2, 'the entry to age');
+    await waitFor(
+      async () =>
+        Date.now() / 1000 - Number(await r.zscore(`${prefix}unacked_index`, (await r.hkeys(`${prefix}unacked`))[0])) >
+        1.2,
+      'the entry to age',
+    );
     const b2 = make({ visibilityTimeout: 1 });
     const log2 = new DeliveryLog();
     const c2 = await b2.consume({ queues: [queue, q2], prefetch: 5 }, log2.handler);

@@ -38,7 +38,9 @@ describe('AMQP dead letters and unreadable deliveries', () => {
     await waitFor(async () => (await broker.queueLength(deadLetterQueueOf(queue))) === 1, 'the dead letter');
     const [row] = (await vh.list('queues', ['name', 'messages', 'durable'])).filter((r) => r[0] === queue);
     expect(row.slice(1)).toEqual(['0', 'true']);
-    const [dlq] = (await vh.list('queues', ['name', 'durable', 'auto_delete'])).filter((r) => r[0] === deadLetterQueueOf(queue));
+    const [dlq] = (await vh.list('queues', ['name', 'durable', 'auto_delete'])).filter(
+      (r) => r[0] === deadLetterQueueOf(queue),
+    );
     expect(dlq.slice(1)).toEqual(['true', 'false']);
 
     const letters = await broker.readDeadLetters(queue);
@@ -49,8 +51,18 @@ describe('AMQP dead letters and unreadable deliveries', () => {
     expect(Date.parse(l.at)).toBeGreaterThan(Date.now() - 60_000);
     expect(l.message.body.equals(msg.body)).toBe(true);
     expect(l.message.headers).toEqual(msg.headers);
-    expect(l.message.properties).toMatchObject({ correlation_id: msg.properties.correlation_id, reply_to: msg.properties.reply_to, priority: 3, delivery_mode: 2 });
-    expect(parseTaskMessage(l.message)).toMatchObject({ task: 'tasks.broken', args: [1, 'a'], kwargs: { k: true }, timeLimit: [300, 150] });
+    expect(l.message.properties).toMatchObject({
+      correlation_id: msg.properties.correlation_id,
+      reply_to: msg.properties.reply_to,
+      priority: 3,
+      delivery_mode: 2,
+    });
+    expect(parseTaskMessage(l.message)).toMatchObject({
+      task: 'tasks.broken',
+      args: [1, 'a'],
+      kwargs: { k: true },
+      timeLimit: [300, 150],
+    });
   });
 
   it('reads dead letters newest first without removing them', async () => {
@@ -75,7 +87,12 @@ describe('AMQP dead letters and unreadable deliveries', () => {
     try {
       const ch = await raw.createConfirmChannel();
       const bad = Buffer.from([0x5b, 0xff, 0xfe, 0x5d]);
-      ch.sendToQueue(queue, bad, { contentType: 'application/json', contentEncoding: 'utf-8', persistent: true, headers: { task: 'py.add', id: 'bad-1' } });
+      ch.sendToQueue(queue, bad, {
+        contentType: 'application/json',
+        contentEncoding: 'utf-8',
+        persistent: true,
+        headers: { task: 'py.add', id: 'bad-1' },
+      });
       await ch.waitForConfirms();
     } finally {
       await raw.close();

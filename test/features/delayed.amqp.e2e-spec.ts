@@ -28,7 +28,9 @@ describe('AMQP broker-held delays', () => {
   /** Messages (ready + unacked) in each queue whose name matches. */
   async function counts(match: RegExp): Promise<Record<string, { ready: number; unacked: number }>> {
     const rows = await vh.list('queues', ['name', 'messages_ready', 'messages_unacknowledged']);
-    return Object.fromEntries(rows.filter((r) => match.test(r[0])).map((r) => [r[0], { ready: Number(r[1]), unacked: Number(r[2]) }]));
+    return Object.fromEntries(
+      rows.filter((r) => match.test(r[0])).map((r) => [r[0], { ready: Number(r[1]), unacked: Number(r[2]) }]),
+    );
   }
   /**
    * Messages waiting in the 28 delay queues, by queue.declare passive (exact); `rabbitmqctl list_queues`
@@ -54,7 +56,11 @@ describe('AMQP broker-held delays', () => {
     expect(l5[3]).toContain('celery_delayed_4');
     expect(l5[3]).toContain('at-least-once');
     const exchanges = await vh.list('exchanges', ['name', 'type', 'durable']);
-    expect(exchanges.filter((e) => /^celery_delayed_(\d+|delivery)$/.test(e[0])).every((e) => e[1] === 'topic' && e[2] === 'true')).toBe(true);
+    expect(
+      exchanges
+        .filter((e) => /^celery_delayed_(\d+|delivery)$/.test(e[0]))
+        .every((e) => e[1] === 'topic' && e[2] === 'true'),
+    ).toBe(true);
     expect(exchanges.filter((e) => /^celery_delayed_(\d+|delivery)$/.test(e[0]))).toHaveLength(29);
     const bindings = await vh.list('bindings', ['source_name', 'destination_name', 'routing_key']);
     expect(bindings).toContainEqual(['celery_delayed_delivery', queue, `${'*.'.repeat(28)}${queue}`]);
@@ -118,7 +124,9 @@ describe('AMQP broker-held delays', () => {
     const queue = uniqueName('delay-loss');
     const n = 50;
     const due = new Date(Date.now() + 4_000);
-    await Promise.all(Array.from({ length: n }, (_, i) => b.publish(queue, taskMessage('py.add', [i, 0]), { deliverAt: due })));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => b.publish(queue, taskMessage('py.add', [i, 0]), { deliverAt: due })),
+    );
     expect(await delayedTotal(b)).toBe(n);
     await vh.closeConnections();
     const ids: string[] = [];

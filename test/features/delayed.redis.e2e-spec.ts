@@ -3,7 +3,14 @@ import { RedisBroker } from 'nestjs-celery/internal/brokers/redis/redis.broker';
 import { Consumer } from 'nestjs-celery/internal/brokers/broker.interface';
 import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { uniqueName, waitFor } from '../support/wait';
-import { DeliveryLog, deletePrefix, inspector, redisOptions, redisUrl, taskMessage } from '../support/redis-test.helpers';
+import {
+  DeliveryLog,
+  deletePrefix,
+  inspector,
+  redisOptions,
+  redisUrl,
+  taskMessage,
+} from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 import { CommandLog } from '../support/redis-monitor';
 
@@ -19,7 +26,10 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
   const consumers: Consumer[] = [];
 
   const make = (redis: Record<string, unknown> = {}) => {
-    const b = new RedisBroker(redisUrl(DB), redisOptions({ brokerUrl: redisUrl(DB), redis: { keyPrefix: prefix, ...redis } }));
+    const b = new RedisBroker(
+      redisUrl(DB),
+      redisOptions({ brokerUrl: redisUrl(DB), redis: { keyPrefix: prefix, ...redis } }),
+    );
     brokers.push(b);
     return b;
   };
@@ -30,8 +40,12 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
   };
   const delayedKey = () => `${prefix}_taskq.delayed.${queue}`;
 
-  beforeAll(() => { r = inspector(DB); });
-  afterAll(async () => { await r.quit(); });
+  beforeAll(() => {
+    r = inspector(DB);
+  });
+  afterAll(async () => {
+    await r.quit();
+  });
   beforeEach(() => {
     prefix = `${uniqueName('tqdelay')}:`;
     queue = uniqueName('q');
@@ -48,7 +62,10 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
     const due = Date.now() + 3 * HOUR;
     await broker.publish(queue, msg, { deliverAt: new Date(due) });
 
-    expect(await r.zrange(delayedKey(), '0', '-1', 'WITHSCORES')).toEqual([expect.stringContaining(String(msg.headers.id)), String(due)]);
+    expect(await r.zrange(delayedKey(), '0', '-1', 'WITHSCORES')).toEqual([
+      expect.stringContaining(String(msg.headers.id)),
+      String(due),
+    ]);
     expect(await broker.queueLength(queue)).toBe(0);
     expect(await broker.delayedLength(queue)).toBe(1);
     // The queue is declared as Celery declares it, even though nothing is on its list yet.
@@ -56,13 +73,22 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
 
     const log = new DeliveryLog();
     const unackedSeen = new Set<string>();
-    const watchUnacked = async () => { for (const t of await r.hkeys(`${prefix}unacked`)) unackedSeen.add(t); };
+    const watchUnacked = async () => {
+      for (const t of await r.hkeys(`${prefix}unacked`)) unackedSeen.add(t);
+    };
     // A probe due after a visibility timeout and two restore passes (1 s each) have gone by: when it
     // arrives, a message held in unacked would have been restored and handed out already.
     const runProbe = async (b: RedisBroker, ms: number) => {
       const probe = taskMessage('t.probe', []);
       await b.publish(queue, probe, { deliverAt: new Date(Date.now() + ms) });
-      await waitFor(async () => { await watchUnacked(); return log.all.some((d) => d.message.headers.id === probe.headers.id); }, 'the probe', 10_000);
+      await waitFor(
+        async () => {
+          await watchUnacked();
+          return log.all.some((d) => d.message.headers.id === probe.headers.id);
+        },
+        'the probe',
+        10_000,
+      );
       await log.all.at(-1)!.ack();
     };
     const first = await consume(broker, log);
@@ -74,8 +100,13 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
     await consume(restarted, log);
     await runProbe(restarted, 1500);
     expect(log.all.map((d) => d.message.headers.task)).toEqual(['t.probe', 't.probe']);
-    expect([...unackedSeen].filter((t) => !log.all.some((d) => (d as unknown as { tag: string }).tag === t))).toEqual([]);
-    expect(await r.zrange(delayedKey(), '0', '-1', 'WITHSCORES')).toEqual([expect.stringContaining(String(msg.headers.id)), String(due)]);
+    expect([...unackedSeen].filter((t) => !log.all.some((d) => (d as unknown as { tag: string }).tag === t))).toEqual(
+      [],
+    );
+    expect(await r.zrange(delayedKey(), '0', '-1', 'WITHSCORES')).toEqual([
+      expect.stringContaining(String(msg.headers.id)),
+      String(due),
+    ]);
     expect(await r.hlen(`${prefix}unacked`)).toBe(0);
   });
 
@@ -84,9 +115,17 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
     const commands = await CommandLog.start(DB);
     const log = new DeliveryLog();
     let deliveredAt = 0;
-    consumers.push(await broker.consume({ queues: [queue], prefetch: 4 }, (d) => { deliveredAt ||= Date.now(); log.handler(d); }));
+    consumers.push(
+      await broker.consume({ queues: [queue], prefetch: 4 }, (d) => {
+        deliveredAt ||= Date.now();
+        log.handler(d);
+      }),
+    );
     // Let the consumer reach its idle blocking wait before the publish.
-    await waitFor(async () => (await r.exists(`${prefix}_kombu.binding.${queue}`)) === 1, 'the consumer to declare its queue');
+    await waitFor(
+      async () => (await r.exists(`${prefix}_kombu.binding.${queue}`)) === 1,
+      'the consumer to declare its queue',
+    );
     const msg = taskMessage('t.soon', [3]);
     const due = Date.now() + 400;
     // Published by a broker that is gone at once: only the consumer can move it (no publisher-side move).
@@ -194,7 +233,12 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
     // What a visibility-timeout restore by any process does: the entry leaves unacked, the message goes back.
     const [tag] = await r.hkeys(`${prefix}unacked`);
     const [value] = JSON.parse((await r.hget(`${prefix}unacked`, tag))!) as [Record<string, unknown>];
-    await r.multi().hdel(`${prefix}unacked`, tag).zrem(`${prefix}unacked_index`, tag).rpush(`${prefix}${queue}`, JSON.stringify(value)).exec();
+    await r
+      .multi()
+      .hdel(`${prefix}unacked`, tag)
+      .zrem(`${prefix}unacked_index`, tag)
+      .rpush(`${prefix}${queue}`, JSON.stringify(value))
+      .exec();
     await log.all[0].deferUntil!(new Date(Date.now() + HOUR));
     expect(await broker.delayedLength(queue)).toBe(0);
     expect(await broker.queueLength(queue)).toBe(1);
@@ -205,7 +249,11 @@ describe('Redis broker: messages held in Redis until due (countdown, eta, retrie
     const due = Date.now() + 300;
     await broker.publish(queue, taskMessage('t.for-python', [], { priority: 6 }), { deliverAt: new Date(due) });
     expect(await broker.queueLength(queue)).toBe(0);
-    await waitFor(async () => (await r.llen(`${prefix}${queue}\x06\x166`)) === 1, 'the publisher to move it into bucket 6', 5000);
+    await waitFor(
+      async () => (await r.llen(`${prefix}${queue}\x06\x166`)) === 1,
+      'the publisher to move it into bucket 6',
+      5000,
+    );
     expect(Date.now()).toBeGreaterThanOrEqual(due);
     expect(await broker.delayedLength(queue)).toBe(0);
     // moveDue() is there for tools and tests: nothing else is due.

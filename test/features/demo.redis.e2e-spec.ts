@@ -13,7 +13,11 @@ function descendants(pid: number): number[] {
     .map((l) => l.trim().split(/\s+/).map(Number));
   const out: number[] = [];
   const walk = (p: number) => {
-    for (const [c, pp] of rows) if (pp === p) { out.push(c); walk(c); }
+    for (const [c, pp] of rows)
+      if (pp === p) {
+        out.push(c);
+        walk(c);
+      }
   };
   walk(pid);
   return out;
@@ -74,10 +78,18 @@ describe('Redis: npm run demo', () => {
     npm.stdout!.on('data', collect);
     npm.stderr!.on('data', collect);
 
-    await waitFor(() => /Task completed in 2 seconds!/.test(out) || npm!.exitCode !== null, '"Task completed in 2 seconds!" in the demo output', 120_000).catch((err: Error) => {
+    await waitFor(
+      () => /Task completed in 2 seconds!/.test(out) || npm!.exitCode !== null,
+      '"Task completed in 2 seconds!" in the demo output',
+      120_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\nOutput:\n${out}`);
     });
-    await waitFor(() => /The api keeps serving/.test(out) || npm!.exitCode !== null, 'the demo to print every result', 60_000).catch((err: Error) => {
+    await waitFor(
+      () => /The api keeps serving/.test(out) || npm!.exitCode !== null,
+      'the demo to print every result',
+      60_000,
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\nOutput:\n${out}`);
     });
     expect(out).toContain(`broker ${URL} (worker in its own process)`);
@@ -101,12 +113,17 @@ describe('Redis: npm run demo', () => {
     // Ctrl+C: SIGINT to the process group (the worker has its own group, so it gets one warm stop from the demo).
     process.kill(-npm.pid!, 'SIGINT');
     let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([npmExit, new Promise<null>((res) => (timer = setTimeout(() => res(null), 60_000)))]);
+    const exit = await Promise.race([
+      npmExit,
+      new Promise<null>((res) => (timer = setTimeout(() => res(null), 60_000))),
+    ]);
     clearTimeout(timer);
     expect(exit).not.toBeNull();
-    await waitFor(() => tree.every((p) => !isAlive(p)), 'the demo and its worker to exit', 30_000).catch((err: Error) => {
-      throw new Error(`${err.message}: still alive ${tree.filter(isAlive).join(', ')}\nOutput:\n${out}`);
-    });
+    await waitFor(() => tree.every((p) => !isAlive(p)), 'the demo and its worker to exit', 30_000).catch(
+      (err: Error) => {
+        throw new Error(`${err.message}: still alive ${tree.filter(isAlive).join(', ')}\nOutput:\n${out}`);
+      },
+    );
     expect(isAlive(workerPid)).toBe(false);
     // The worker got one SIGTERM from the demo's stop(): a warm shutdown (the "[worker]" prefix is per output chunk, not per line).
     expect(out).toMatch(/Shutdown requested \(SIGTERM[^\n]*warm shutdown/);

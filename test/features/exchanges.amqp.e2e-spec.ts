@@ -1,5 +1,10 @@
 import { AmqpBroker } from 'nestjs-celery/internal/brokers/amqp/amqp.broker';
-import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, mailboxQueue, replyQueue } from 'nestjs-celery/internal/protocol/control-message';
+import {
+  PIDBOX_EXCHANGE,
+  REPLY_EXCHANGE,
+  mailboxQueue,
+  replyQueue,
+} from 'nestjs-celery/internal/protocol/control-message';
 import { EVENT_EXCHANGE, buildEventMessage } from 'nestjs-celery/internal/protocol/event-message';
 import { TaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { uniqueName, waitFor } from '../support/wait';
@@ -20,13 +25,22 @@ describe('AMQP exchanges (remote control and events)', () => {
     await vh?.delete();
   });
 
-  const message = (text: string, mode = 1): TaskMessage => ({ ...buildEventMessage('n@h', { text }), properties: { delivery_mode: mode, priority: 0 } });
+  const message = (text: string, mode = 1): TaskMessage => ({
+    ...buildEventMessage('n@h', { text }),
+    properties: { delivery_mode: mode, priority: 0 },
+  });
   const textOf = (m: TaskMessage) => (JSON.parse(m.body.toString()) as { text: string }).text;
 
   it('declares exchanges and listener queues with the flags and arguments Celery uses', async () => {
     const host = uniqueName('w') + '@h';
     const oid = uniqueName('oid');
-    const evq = { name: `celeryev.${uniqueName('r')}`, bindingKey: '#', autoDelete: true, expiresMs: 60_000, messageTtlMs: 5_000 };
+    const evq = {
+      name: `celeryev.${uniqueName('r')}`,
+      bindingKey: '#',
+      autoDelete: true,
+      expiresMs: 60_000,
+      messageTtlMs: 5_000,
+    };
     const stops = [
       await broker.listen(PIDBOX_EXCHANGE, mailboxQueue(host), () => undefined),
       await broker.listen(REPLY_EXCHANGE, replyQueue(oid), () => undefined),
@@ -59,7 +73,11 @@ describe('AMQP exchanges (remote control and events)', () => {
       await broker.listen(PIDBOX_EXCHANGE, mailboxQueue('a@h'), on('a')),
       await broker.listen(PIDBOX_EXCHANGE, mailboxQueue('b@h'), on('b')),
       await broker.listen(REPLY_EXCHANGE, replyQueue('oid-1'), on('r1')),
-      await broker.listen(EVENT_EXCHANGE, { name: uniqueName('celeryev'), bindingKey: 'worker.#', autoDelete: true }, on('gossip')),
+      await broker.listen(
+        EVENT_EXCHANGE,
+        { name: uniqueName('celeryev'), bindingKey: 'worker.#', autoDelete: true },
+        on('gossip'),
+      ),
     ];
     await broker.publishToExchange(PIDBOX_EXCHANGE, '', message('broadcast', 2));
     await broker.publishToExchange(REPLY_EXCHANGE, 'oid-1', message('reply'));
@@ -92,13 +110,19 @@ describe('AMQP exchanges (remote control and events)', () => {
 
   it('listens again after the connection is lost', async () => {
     const seen: string[] = [];
-    const stop = await broker.listen(PIDBOX_EXCHANGE, mailboxQueue(uniqueName('c') + '@h'), (m) => seen.push(textOf(m)));
+    const stop = await broker.listen(PIDBOX_EXCHANGE, mailboxQueue(uniqueName('c') + '@h'), (m) =>
+      seen.push(textOf(m)),
+    );
     await vh.closeConnections();
     // Published until one arrives: the listener is back once it sees one.
-    await waitFor(async () => {
-      await broker.publishToExchange(PIDBOX_EXCHANGE, '', message('after'));
-      return seen.includes('after');
-    }, 'a broadcast after the reconnect', 20_000);
+    await waitFor(
+      async () => {
+        await broker.publishToExchange(PIDBOX_EXCHANGE, '', message('after'));
+        return seen.includes('after');
+      },
+      'a broadcast after the reconnect',
+      20_000,
+    );
     await stop();
     // What arrived: the broadcasts sent after the loss, and nothing else.
     expect(seen.length).toBeGreaterThanOrEqual(1);

@@ -40,7 +40,8 @@ describe('Redis transport: broker faults', () => {
     closers.push(b);
     return b;
   };
-  const messages = (spy: jest.SpyInstance, re: RegExp) => spy.mock.calls.map((c) => String(c[0])).filter((m) => re.test(m));
+  const messages = (spy: jest.SpyInstance, re: RegExp) =>
+    spy.mock.calls.map((c) => String(c[0])).filter((m) => re.test(m));
 
   it('logs an outage once, fails a publish after publishTimeout, waits within it, and resumes consuming after a restart', async () => {
     const queue = uniqueName('faults');
@@ -48,7 +49,12 @@ describe('Redis transport: broker faults', () => {
     const patient = broker(30_000);
     await patient.connect();
     const seen = new DeliveryLog();
-    consumers.push(await consumerBroker.consume({ queues: [queue], prefetch: 5 }, (d) => { seen.handler(d); void d.ack(); }));
+    consumers.push(
+      await consumerBroker.consume({ queues: [queue], prefetch: 5 }, (d) => {
+        seen.handler(d);
+        void d.ack();
+      }),
+    );
     await patient.publish(queue, taskMessage('t.f', ['before']));
     await waitFor(() => seen.all.length === 1, 'the first delivery');
 
@@ -60,7 +66,9 @@ describe('Redis transport: broker faults', () => {
     const err = await consumerBroker.publish(queue, taskMessage('t.f', ['lost'])).catch((e: Error) => e);
     const waited = Date.now() - t0;
     expect(err).toBeInstanceOf(BrokerUnavailableError);
-    expect((err as Error).message).toMatch(new RegExp(`queue "${queue}".*unreachable for 1500 ms \\(publishTimeout\\)`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`queue "${queue}".*unreachable for 1500 ms \\(publishTimeout\\)`),
+    );
     expect((err as Error).message).not.toMatch(/:\/\/[^@]*:[^*@]+@/);
     expect(waited).toBeGreaterThanOrEqual(1400);
     // Given up on its own bound: the patient publish, sent before it during the same outage, still waits.
@@ -89,18 +97,24 @@ describe('Redis transport: broker faults', () => {
     }
     const seen = new Set<string>();
     let deliveries = 0;
-    consumers.push(await b.consume({ queues: [queue], prefetch: 7 }, (d) => {
-      deliveries++;
-      seen.add(String(d.message.headers.id));
-      setImmediate(() => void d.ack());
-    }));
+    consumers.push(
+      await b.consume({ queues: [queue], prefetch: 7 }, (d) => {
+        deliveries++;
+        seen.add(String(d.message.headers.id));
+        setImmediate(() => void d.ack());
+      }),
+    );
     for (let k = 0; k < 5; k++) {
       const target = 40 * (k + 1);
       await waitFor(() => seen.size >= Math.min(target, 200) - 20, `progress ${target}`);
-      await admin.call("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes");
+      await admin.call('CLIENT', 'KILL', 'TYPE', 'normal', 'SKIPME', 'yes');
     }
     await waitFor(() => seen.size === 200, 'every task', 30_000);
-    await waitFor(async () => (await admin.hlen('unacked')) === 0 && (await admin.llen(queue)) === 0, 'nothing left behind', 15_000);
+    await waitFor(
+      async () => (await admin.hlen('unacked')) === 0 && (await admin.llen(queue)) === 0,
+      'nothing left behind',
+      15_000,
+    );
     expect([...seen].sort()).toEqual([...ids].sort());
     // At-least-once: a kill can only cause a redelivery, never a loss. Report duplicates.
     process.stdout.write(`CLIENT KILL x5: ${deliveries} deliveries for 200 tasks (${deliveries - 200} duplicates)\n`);
@@ -108,7 +122,10 @@ describe('Redis transport: broker faults', () => {
   });
 
   it('a result backend resubscribes after an outage and reads what it missed', async () => {
-    const backend = new RedisResultBackend(url, redisOptions({ resultBackend: url, publishTimeout: 10_000, redis: { reconnectMaxDelay: 200 } }));
+    const backend = new RedisResultBackend(
+      url,
+      redisOptions({ resultBackend: url, publishTimeout: 10_000, redis: { reconnectMaxDelay: 200 } }),
+    );
     closers.push(backend);
     const id = uniqueName('t');
     const seen: ResultMeta[] = [];

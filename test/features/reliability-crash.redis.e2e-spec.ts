@@ -61,7 +61,9 @@ describe('Redis: a worker SIGKILLed at random moments loses no task', () => {
     const ids: string[] = [];
     for (let i = 0; i < N; i += 100) {
       const batch = await Promise.all(
-        Array.from({ length: Math.min(100, N - i) }, (_, j) => producer!.client.sendTask<number>('crash.record', [i + j, random(10, 100)], {}, { queue })),
+        Array.from({ length: Math.min(100, N - i) }, (_, j) =>
+          producer!.client.sendTask<number>('crash.record', [i + j, random(10, 100)], {}, { queue }),
+        ),
       );
       ids.push(...batch.map((b) => b.id));
     }
@@ -90,8 +92,14 @@ describe('Redis: a worker SIGKILLed at random moments loses no task', () => {
       }
       expect(child.running).toBe(true);
       await child.kill('SIGKILL');
-      const [done, queued, unacked] = await Promise.all([doneCount(), r.llen(`${prefix}${queue}`), r.hlen(`${prefix}unacked`)]);
-      killLog.push(`kill ${k + 1} after ${Date.now() - t0} ms: ${done} distinct done, ${queued} queued, ${unacked} unacked`);
+      const [done, queued, unacked] = await Promise.all([
+        doneCount(),
+        r.llen(`${prefix}${queue}`),
+        r.hlen(`${prefix}unacked`),
+      ]);
+      killLog.push(
+        `kill ${k + 1} after ${Date.now() - t0} ms: ${done} distinct done, ${queued} queued, ${unacked} unacked`,
+      );
     }
 
     // The last start: it must finish everything (messages held by killed workers come back after 5 s).
@@ -107,9 +115,13 @@ describe('Redis: a worker SIGKILLed at random moments loses no task', () => {
       }
       return bad;
     };
-    await waitFor(async () => (await notSuccess()).length === 0, `all ${N} results to be SUCCESS`, 300_000).catch(async (err: Error) => {
-      throw new Error(`${err.message}\nstill not SUCCESS: ${(await notSuccess()).length}\n${killLog.join('\n')}\nlast worker output (tail):\n${last.output().slice(-3000)}`);
-    });
+    await waitFor(async () => (await notSuccess()).length === 0, `all ${N} results to be SUCCESS`, 300_000).catch(
+      async (err: Error) => {
+        throw new Error(
+          `${err.message}\nstill not SUCCESS: ${(await notSuccess()).length}\n${killLog.join('\n')}\nlast worker output (tail):\n${last.output().slice(-3000)}`,
+        );
+      },
+    );
 
     // Quiet: no message in any bucket of the queue nor in unacked (read in one transaction).
     const state = async () => {
@@ -125,10 +137,14 @@ describe('Redis: a worker SIGKILLed at random moments loses no task', () => {
         .exec())!.map(([, v]) => Number(v));
       return { queued: res[0] + res[1] + res[2] + res[3], unacked: res[4], unackedIndex: res[5], deadLetters: res[6] };
     };
-    await waitFor(async () => {
-      const s = await state();
-      return s.queued === 0 && s.unacked === 0 && s.unackedIndex === 0;
-    }, 'the queue and unacked to be empty', 120_000).catch(async (err: Error) => {
+    await waitFor(
+      async () => {
+        const s = await state();
+        return s.queued === 0 && s.unacked === 0 && s.unackedIndex === 0;
+      },
+      'the queue and unacked to be empty',
+      120_000,
+    ).catch(async (err: Error) => {
       throw new Error(`${err.message}: ${JSON.stringify(await state())}`);
     });
     expect(await state()).toEqual({ queued: 0, unacked: 0, unackedIndex: 0, deadLetters: 0 });

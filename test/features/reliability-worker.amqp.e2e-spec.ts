@@ -41,8 +41,16 @@ describe('AMQP: the worker loses its connections twice during 1200 tasks', () =>
   beforeAll(async () => {
     vh = await createTestVhost('worker-loss');
     r = inspector(REDIS_DB);
-    const options = { brokerUrl: vh.url, resultBackend: redisUrl(REDIS_DB), publishTimeout: 30_000, amqp: { reconnectDelay: 50, reconnectMaxDelay: 500 } };
-    worker = await startWorker({ ...options, worker: { queues: [queue], concurrency: 8, hostname: `${uniqueName('loss')}@test` } }, { imports: [TasksModule], providers: [LossTasks] });
+    const options = {
+      brokerUrl: vh.url,
+      resultBackend: redisUrl(REDIS_DB),
+      publishTimeout: 30_000,
+      amqp: { reconnectDelay: 50, reconnectMaxDelay: 500 },
+    };
+    worker = await startWorker(
+      { ...options, worker: { queues: [queue], concurrency: 8, hostname: `${uniqueName('loss')}@test` } },
+      { imports: [TasksModule], providers: [LossTasks] },
+    );
     client = await startClient(options);
   }, 60_000);
   afterAll(async () => {
@@ -66,7 +74,9 @@ describe('AMQP: the worker loses its connections twice during 1200 tasks', () =>
 
   it('every task reaches SUCCESS; duplicates are reported', async () => {
     const send = async (from: number, to: number) => {
-      const sent = await Promise.all(Array.from({ length: to - from }, (_, k) => client!.client.sendTask('amqp.loss', [from + k], {}, { queue })));
+      const sent = await Promise.all(
+        Array.from({ length: to - from }, (_, k) => client!.client.sendTask('amqp.loss', [from + k], {}, { queue })),
+      );
       ids.push(...sent.map((s) => s.id));
     };
     await send(0, 400);
@@ -79,9 +89,15 @@ describe('AMQP: the worker loses its connections twice during 1200 tasks', () =>
     atCut.push(runs.size);
     await vh.closeConnections();
     await send(800, total);
-    await waitFor(async () => runs.size === total && (await succeeded()) === total, `${total} SUCCESS results in Redis`, 120_000);
+    await waitFor(
+      async () => runs.size === total && (await succeeded()) === total,
+      `${total} SUCCESS results in Redis`,
+      120_000,
+    );
     const duplicates = [...runs.values()].reduce((n, c) => n + c - 1, 0);
-    console.log(`connection loss x2 (cut at ${atCut.join(' and ')} tasks run): ${total} tasks, all SUCCESS, ${duplicates} duplicate runs`);
+    console.log(
+      `connection loss x2 (cut at ${atCut.join(' and ')} tasks run): ${total} tasks, all SUCCESS, ${duplicates} duplicate runs`,
+    );
     expect(atCut.every((n) => n < total)).toBe(true);
     expect(ids).toHaveLength(total);
   }, 240_000);

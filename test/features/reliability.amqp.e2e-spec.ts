@@ -28,7 +28,9 @@ describe('AMQP broker reliability', () => {
 
   /** Ready + unacked messages of a queue, as RabbitMQ counts them. */
   async function messagesIn(queue: string): Promise<{ ready: number; unacked: number }> {
-    const row = (await vh.list('queues', ['name', 'messages_ready', 'messages_unacknowledged'])).find((r) => r[0] === queue);
+    const row = (await vh.list('queues', ['name', 'messages_ready', 'messages_unacknowledged'])).find(
+      (r) => r[0] === queue,
+    );
     return { ready: Number(row?.[1] ?? 0), unacked: Number(row?.[2] ?? 0) };
   }
 
@@ -47,7 +49,9 @@ describe('AMQP broker reliability', () => {
     const streamed = (Date.now() - t) / n;
     // Confirmed means enqueued: the count is right the moment the promises resolve.
     expect(await b.queueLength(queue)).toBe(1 + 200 + n);
-    console.log(`confirmed publish: ${oneByOne.toFixed(3)} ms/msg awaiting each, ${streamed.toFixed(3)} ms/msg streamed (${n} in flight)`);
+    console.log(
+      `confirmed publish: ${oneByOne.toFixed(3)} ms/msg awaiting each, ${streamed.toFixed(3)} ms/msg streamed (${n} in flight)`,
+    );
     expect(streamed).toBeLessThan(oneByOne);
     expect(await b.purge(queue)).toBe(1 + 200 + n);
   });
@@ -74,7 +78,9 @@ describe('AMQP broker reliability', () => {
     const producer = broker(vh.url, { publishTimeout: 15_000 });
     const consumerBroker = broker(vh.url);
     const publish = (from: number, to: number) =>
-      Promise.all(Array.from({ length: to - from }, (_, k) => producer.publish(queue, taskMessage('py.add', [from + k, 0]))));
+      Promise.all(
+        Array.from({ length: to - from }, (_, k) => producer.publish(queue, taskMessage('py.add', [from + k, 0]))),
+      );
     // Half waits in the queue (so the consumer always holds a full prefetch), half is published during the run.
     await publish(0, total / 2);
     const seen = new Map<number, number>();
@@ -103,12 +109,18 @@ describe('AMQP broker reliability', () => {
 
     await published; // every publish confirmed (retried over the outage when needed)
     await waitFor(() => seen.size === total, `all ${total} distinct messages`, 60_000);
-    await waitFor(async () => {
-      const m = await messagesIn(queue);
-      return m.ready === 0 && m.unacked === 0;
-    }, 'the queue to be empty with nothing unacked', 30_000);
+    await waitFor(
+      async () => {
+        const m = await messagesIn(queue);
+        return m.ready === 0 && m.unacked === 0;
+      },
+      'the queue to be empty with nothing unacked',
+      30_000,
+    );
     const duplicates = [...seen.values()].filter((c) => c > 1).length;
-    console.log(`connection loss: ${total} distinct consumed and acked; ${handled - total} extra deliveries, ${redelivered} flagged redelivered, ${duplicates} ids seen more than once`);
+    console.log(
+      `connection loss: ${total} distinct consumed and acked; ${handled - total} extra deliveries, ${redelivered} flagged redelivered, ${duplicates} ids seen more than once`,
+    );
     expect([...seen.keys()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
     // The losses hit deliveries in flight: RabbitMQ gave those back and they came again.
     expect(redelivered).toBeGreaterThan(0);
@@ -142,8 +154,13 @@ describe('AMQP broker reliability', () => {
       const warn = jest.spyOn(Logger.prototype, 'warn');
       await proxy.cut();
       // What a user sees when the broker notices: its warning that it lost the connection and reconnects.
-      const lost = () => warn.mock.calls.map((c) => String(c[0])).filter((m) => m.includes(`:${proxy.port}/`) && /Lost the connection to .*Reconnecting/.test(m));
-      const [notice] = await waitFor(() => (lost().length ? lost() : null), 'the broker to notice the cut').finally(() => warn.mockRestore());
+      const lost = () =>
+        warn.mock.calls
+          .map((c) => String(c[0]))
+          .filter((m) => m.includes(`:${proxy.port}/`) && /Lost the connection to .*Reconnecting/.test(m));
+      const [notice] = await waitFor(() => (lost().length ? lost() : null), 'the broker to notice the cut').finally(
+        () => warn.mockRestore(),
+      );
       expect(notice).not.toContain('guest:guest');
       const pending = b.publish(queue, taskMessage('py.add', [2, 0]));
       await proxy.restore();
@@ -222,7 +239,9 @@ describe('AMQP broker reliability', () => {
     const b = broker(vh.url);
     expect(b.checkConsumerTimeout(60)).toBeNull();
     expect(b.checkConsumerTimeout(null)).toBeNull();
-    expect(b.checkConsumerTimeout(3600, 'Task tasks.long')).toMatch(/Task tasks\.long .*3600 s.*consumer_timeout of 1800 s/);
+    expect(b.checkConsumerTimeout(3600, 'Task tasks.long')).toMatch(
+      /Task tasks\.long .*3600 s.*consumer_timeout of 1800 s/,
+    );
     expect(broker(vh.url, {}, { consumerTimeout: 7_200_000 }).checkConsumerTimeout(3600)).toBeNull();
   });
 });

@@ -15,13 +15,19 @@ describe('Redis result backend', () => {
     return id;
   };
 
-  beforeAll(() => { r = inspector(RESULT_DB); });
+  beforeAll(() => {
+    r = inspector(RESULT_DB);
+  });
   afterAll(async () => {
     if (ids.length) await r.del(...ids.map((id) => `celery-task-meta-${id}`));
     await r.quit();
   });
-  beforeEach(() => { backend = new RedisResultBackend(redisUrl(RESULT_DB), redisOptions({ resultExpires: 600 })); });
-  afterEach(async () => { await backend.close(); });
+  beforeEach(() => {
+    backend = new RedisResultBackend(redisUrl(RESULT_DB), redisOptions({ resultExpires: 600 }));
+  });
+  afterEach(async () => {
+    await backend.close();
+  });
 
   it('stores Celery meta under celery-task-meta-<id> with the expiry, and PUBLISHes it on the channel of that name', async () => {
     const id = newId();
@@ -31,8 +37,21 @@ describe('Redis result backend', () => {
     await sub.subscribe(`celery-task-meta-${id}`);
     await backend.store(readyMeta(id, 'SUCCESS', 5, null));
     const json = await r.get(`celery-task-meta-${id}`);
-    expect(JSON.parse(json!)).toMatchObject({ status: 'SUCCESS', result: 5, traceback: null, children: [], task_id: id });
-    expect(Object.keys(JSON.parse(json!))).toEqual(['status', 'result', 'traceback', 'children', 'date_done', 'task_id']);
+    expect(JSON.parse(json!)).toMatchObject({
+      status: 'SUCCESS',
+      result: 5,
+      traceback: null,
+      children: [],
+      task_id: id,
+    });
+    expect(Object.keys(JSON.parse(json!))).toEqual([
+      'status',
+      'result',
+      'traceback',
+      'children',
+      'date_done',
+      'task_id',
+    ]);
     const ttl = await r.ttl(`celery-task-meta-${id}`);
     expect(ttl).toBeGreaterThan(590);
     await waitFor(() => got.length === 1, 'the PUBLISH');
@@ -50,11 +69,20 @@ describe('Redis result backend', () => {
 
   it('never overwrites a stored SUCCESS, and does not publish the refused state', async () => {
     const id = newId();
-    await backend.store({ status: 'STARTED', result: { pid: 1 }, traceback: null, children: [], date_done: null, task_id: id });
+    await backend.store({
+      status: 'STARTED',
+      result: { pid: 1 },
+      traceback: null,
+      children: [],
+      date_done: null,
+      task_id: id,
+    });
     await backend.store(readyMeta(id, 'SUCCESS', 'first', null));
     const seen: ResultMeta[] = [];
     await backend.subscribe(id, (m) => seen.push(m));
-    await backend.store(readyMeta(id, 'FAILURE', { exc_type: 'ValueError', exc_message: ['late'], exc_module: 'builtins' }, 'tb'));
+    await backend.store(
+      readyMeta(id, 'FAILURE', { exc_type: 'ValueError', exc_message: ['late'], exc_module: 'builtins' }, 'tb'),
+    );
     await backend.store(readyMeta(id, 'SUCCESS', 'second', null));
     // A marker stored on another id after them: once it arrives, the refused stores would have too.
     const marker = newId();
@@ -68,7 +96,8 @@ describe('Redis result backend', () => {
 
   it('subscribe() resolves once SUBSCRIBE is confirmed, and many waits share ONE subscriber connection', async () => {
     const name = `taskq:subscribe:${process.pid}`;
-    const countSubscribers = async () => (await r.client('LIST') as string).split('\n').filter((l) => l.includes(`name=${name} `)).length;
+    const countSubscribers = async () =>
+      ((await r.client('LIST')) as string).split('\n').filter((l) => l.includes(`name=${name} `)).length;
     const before = await countSubscribers();
     const waits = Array.from({ length: 50 }, () => newId());
     const seen = new Map<string, ResultMeta>();
@@ -81,7 +110,10 @@ describe('Redis result backend', () => {
     await waitFor(() => seen.size === 50, 'all 50 results');
     expect(seen.get(waits[7])!.result).toBe(7);
     offs.forEach((off) => off());
-    await waitFor(async () => ((await r.pubsub('NUMSUB', `celery-task-meta-${waits[0]}`)) as (string | number)[])[1] == 0, 'the unsubscribe');
+    await waitFor(
+      async () => ((await r.pubsub('NUMSUB', `celery-task-meta-${waits[0]}`)) as (string | number)[])[1] == 0,
+      'the unsubscribe',
+    );
     await other.close();
   });
 

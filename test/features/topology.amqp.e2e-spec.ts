@@ -24,9 +24,15 @@ describe('AMQP topology (Celery 5.2 compatible)', () => {
   });
 
   async function entities(queue: string) {
-    const [q] = (await vh.list('queues', ['name', 'durable', 'auto_delete', 'exclusive', 'arguments'])).filter((r) => r[0] === queue);
-    const [x] = (await vh.list('exchanges', ['name', 'type', 'durable', 'auto_delete', 'internal', 'arguments'])).filter((r) => r[0] === queue);
-    const bindings = (await vh.list('bindings', ['source_name', 'destination_name', 'routing_key'])).filter((r) => r[1] === queue);
+    const [q] = (await vh.list('queues', ['name', 'durable', 'auto_delete', 'exclusive', 'arguments'])).filter(
+      (r) => r[0] === queue,
+    );
+    const [x] = (
+      await vh.list('exchanges', ['name', 'type', 'durable', 'auto_delete', 'internal', 'arguments'])
+    ).filter((r) => r[0] === queue);
+    const bindings = (await vh.list('bindings', ['source_name', 'destination_name', 'routing_key'])).filter(
+      (r) => r[1] === queue,
+    );
     return { q, x, bindings };
   }
 
@@ -42,15 +48,25 @@ describe('AMQP topology (Celery 5.2 compatible)', () => {
     expect(a.q.slice(1)).toEqual(['true', 'false', 'false', '[]']);
     expect(a.x.slice(1)).toEqual(['direct', 'true', 'false', 'false', '[]']);
     // Default exchange binding + the named exchange, both with key = queue name.
-    expect(a.bindings.map((r) => [r[0], r[2]]).sort()).toEqual([['', ours], [ours, ours]]);
-    expect(b.bindings.map((r) => [r[0], r[2]]).sort()).toEqual([['', theirs], [theirs, theirs]]);
+    expect(a.bindings.map((r) => [r[0], r[2]]).sort()).toEqual([
+      ['', ours],
+      [ours, ours],
+    ]);
+    expect(b.bindings.map((r) => [r[0], r[2]]).sort()).toEqual([
+      ['', theirs],
+      [theirs, theirs],
+    ]);
   });
 
   it('accepts a queue Python declared first, and Python accepts ours (no 406 either way)', async () => {
     const q1 = uniqueName('py-first');
     await pyTool('declare', vh.url, { TQ_QUEUE: q1 });
     await broker(vh.url).publish(q1, taskMessage('py.add', [1, 2]));
-    await expect(broker(vh.url).consume({ queues: [q1], prefetch: 1 }, () => undefined).then((c) => c.stop())).resolves.toBeUndefined();
+    await expect(
+      broker(vh.url)
+        .consume({ queues: [q1], prefetch: 1 }, () => undefined)
+        .then((c) => c.stop()),
+    ).resolves.toBeUndefined();
 
     const q2 = uniqueName('ours-first');
     await broker(vh.url).publish(q2, taskMessage('py.add', [1, 2]));
@@ -86,10 +102,14 @@ describe('AMQP topology (Celery 5.2 compatible)', () => {
   it('explains a mismatch with an existing queue as a ConfigurationError instead of a bare 406', async () => {
     const queue = uniqueName('mismatch');
     await pyTool('declare', vh.url, { TQ_QUEUE: queue, TQ_MAX_PRIORITY: '10' });
-    const err = await broker(vh.url).publish(queue, taskMessage('py.add', [1, 2])).catch((e: unknown) => e);
+    const err = await broker(vh.url)
+      .publish(queue, taskMessage('py.add', [1, 2]))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as Error).message).toMatch(/PRECONDITION_FAILED.*maxPriority/s);
-    const err2 = await broker(vh.url).consume({ queues: [queue], prefetch: 1 }, () => undefined).catch((e: unknown) => e);
+    const err2 = await broker(vh.url)
+      .consume({ queues: [queue], prefetch: 1 }, () => undefined)
+      .catch((e: unknown) => e);
     expect(err2).toBeInstanceOf(ConfigurationError);
   });
 

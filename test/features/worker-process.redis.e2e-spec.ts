@@ -9,7 +9,13 @@ const URL = suiteRedisUrl('workerProcess');
 
 describe('the worker process (apps/worker) on Redis', () => {
   const queue = uniqueName('proc');
-  const env = { TASKQUEUE_BROKER_URL: URL, TASKQUEUE_RESULT_BACKEND: URL, TASKQUEUE_QUEUES: queue, TASKQUEUE_CONCURRENCY: '3', TASKQUEUE_HOSTNAME: `${queue}@test` };
+  const env = {
+    TASKQUEUE_BROKER_URL: URL,
+    TASKQUEUE_RESULT_BACKEND: URL,
+    TASKQUEUE_QUEUES: queue,
+    TASKQUEUE_CONCURRENCY: '3',
+    TASKQUEUE_HOSTNAME: `${queue}@test`,
+  };
   let producer: RunningClient;
   let worker: WorkerProcess | null = null;
   const redis = new Redis(URL);
@@ -38,7 +44,8 @@ describe('the worker process (apps/worker) on Redis', () => {
     expect(out).toContain(`results:     ${URL}`);
     expect(out).toContain('concurrency: 3');
     expect(out).toMatch(new RegExp(`\\.> ${queue}`));
-    for (const t of ['tasks.add', 'tasks.mul', 'tasks.xsum', 'tasks.fail', 'tasks.sleep', 'myapp.tasks.my_task']) expect(out).toContain(`. ${t}`);
+    for (const t of ['tasks.add', 'tasks.mul', 'tasks.xsum', 'tasks.fail', 'tasks.sleep', 'myapp.tasks.my_task'])
+      expect(out).toContain(`. ${t}`);
     const r = await producer.client.sendTask('tasks.add', [2, 3], {}, { queue });
     expect(await r.get({ timeout: 20_000 })).toBe(5);
     await worker.waitForOutput(new RegExp(`Task tasks.add\\[${r.id}\\] received`));

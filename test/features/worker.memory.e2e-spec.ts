@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { OnTaskEvent, SharedTask, TaskFailedError, TaskQueueModule, TaskQueueServer, TaskState, TaskTimeoutError, defineTask, taskRef } from 'nestjs-celery';
+import {
+  OnTaskEvent,
+  SharedTask,
+  TaskFailedError,
+  TaskQueueModule,
+  TaskQueueServer,
+  TaskState,
+  TaskTimeoutError,
+  defineTask,
+  taskRef,
+} from 'nestjs-celery';
 import { memoryBusFor } from 'nestjs-celery/internal/brokers/memory/memory.bus';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { MathTasks } from '../../apps/worker/src/tasks/math.tasks';
@@ -44,7 +54,10 @@ describe('worker microservice on the memory broker (end to end)', () => {
 
   it('fails a call with an unknown keyword like Python would, with a TypeError', async () => {
     const result = await producer.client.sendTask('tasks.add', [1], { z: 2 });
-    await expect(result.get({ timeout: 5000 })).rejects.toMatchObject({ excType: 'TypeError', excMessage: ["tasks.add() got an unexpected keyword argument 'z'"] });
+    await expect(result.get({ timeout: 5000 })).rejects.toMatchObject({
+      excType: 'TypeError',
+      excMessage: ["tasks.add() got an unexpected keyword argument 'z'"],
+    });
   });
 
   it('runs tasks.mul, tasks.xsum and the seed task myapp.tasks.my_task', async () => {
@@ -60,7 +73,12 @@ describe('worker microservice on the memory broker (end to end)', () => {
 
   it('stores a failure in Celery meta and get() throws the remote type, message and traceback', async () => {
     const result = await producer.client.delay(fail, 'boom');
-    const err: TaskFailedError = await result.get({ timeout: 5000 }).then(() => { throw new Error('expected a failure'); }, (e: TaskFailedError) => e);
+    const err: TaskFailedError = await result.get({ timeout: 5000 }).then(
+      () => {
+        throw new Error('expected a failure');
+      },
+      (e: TaskFailedError) => e,
+    );
     expect(err).toBeInstanceOf(TaskFailedError);
     expect(err.excType).toBe('Error');
     expect(err.excMessage).toEqual(['boom']);
@@ -68,7 +86,11 @@ describe('worker microservice on the memory broker (end to end)', () => {
     expect(await result.state()).toBe(TaskState.FAILURE);
     expect(await result.failed()).toBe(true);
     expect(await result.info()).toEqual({ exc_type: 'Error', exc_message: ['boom'], exc_module: 'nodejs' });
-    await expect(result.get({ propagate: false })).resolves.toEqual({ exc_type: 'Error', exc_message: ['boom'], exc_module: 'nodejs' });
+    await expect(result.get({ propagate: false })).resolves.toEqual({
+      exc_type: 'Error',
+      exc_message: ['boom'],
+      exc_module: 'nodejs',
+    });
   });
 
   it('throws a distinct timeout error when the result is not ready in time, and PENDING reads as such', async () => {
@@ -92,7 +114,9 @@ describe('worker microservice on the memory broker (end to end)', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     for (const bad of [[10n], [() => 1], [Symbol('x')], [circular], [NaN], [Infinity]]) {
-      await expect(producer.client.sendTask('tasks.add', bad, {}, { queue })).rejects.toThrow(/Cannot send the arguments of task tasks\.add/);
+      await expect(producer.client.sendTask('tasks.add', bad, {}, { queue })).rejects.toThrow(
+        /Cannot send the arguments of task tasks\.add/,
+      );
     }
     expect(await producer.broker.queueLength(queue)).toBe(0);
   });
@@ -114,7 +138,10 @@ describe('worker options on the memory broker', () => {
         return probe.max;
       }
     }
-    const worker = await startWorker({ brokerUrl: url, worker: { concurrency: 3, prefetchMultiplier: 2 } }, { providers: [ProbeTasks] });
+    const worker = await startWorker(
+      { brokerUrl: url, worker: { concurrency: 3, prefetchMultiplier: 2 } },
+      { providers: [ProbeTasks] },
+    );
     const producer = await startClient({ brokerUrl: url });
     const results = await Promise.all(Array.from({ length: 30 }, () => producer.client.sendTask('probe.work')));
     await Promise.all(results.map((r) => r.get({ timeout: 10_000 })));
@@ -131,7 +158,14 @@ describe('worker options on the memory broker', () => {
       let hookStarted = false;
       @Injectable()
       class HookTasks {
-        @SharedTask({ name: 'slot.first', acksLate, onSuccess: async () => { hookStarted = true; await hookGate; } })
+        @SharedTask({
+          name: 'slot.first',
+          acksLate,
+          onSuccess: async () => {
+            hookStarted = true;
+            await hookGate;
+          },
+        })
         first(): string {
           return 'first';
         }
@@ -141,7 +175,10 @@ describe('worker options on the memory broker', () => {
           return 'second';
         }
       }
-      const worker = await startWorker({ brokerUrl: url, worker: { concurrency: 1, prefetchMultiplier: 4 } }, { providers: [HookTasks] });
+      const worker = await startWorker(
+        { brokerUrl: url, worker: { concurrency: 1, prefetchMultiplier: 4 } },
+        { providers: [HookTasks] },
+      );
       const producer = await startClient({ brokerUrl: url });
       const first = await producer.client.sendTask<string>('slot.first');
       await waitFor(() => hookStarted, 'the onSuccess hook of slot.first to start');
@@ -271,7 +308,10 @@ describe('worker options on the memory broker', () => {
         return n;
       }
     }
-    const worker = await startWorker({ brokerUrl: url, worker: { concurrency: 1, prefetchMultiplier: 4, shutdownTimeout: 10 } }, { providers: [SlowTasks] });
+    const worker = await startWorker(
+      { brokerUrl: url, worker: { concurrency: 1, prefetchMultiplier: 4, shutdownTimeout: 10 } },
+      { providers: [SlowTasks] },
+    );
     const producer = await startClient({ brokerUrl: url });
     const results = await Promise.all([1, 2, 3, 4].map((n) => producer.client.sendTask('slow.run', [n])));
     await waitFor(() => started === 1, 'the first task to start');
@@ -311,7 +351,13 @@ describe('bad messages on the memory broker', () => {
       'content-encoding': 'utf-8',
       'content-type': overrides.contentType ?? 'application/json',
       headers: { task: 'tasks.add', id, ...overrides.headers },
-      properties: { correlation_id: id, delivery_info: { exchange: '', routing_key: queue }, body_encoding: 'base64', delivery_tag: id, priority: 0 },
+      properties: {
+        correlation_id: id,
+        delivery_info: { exchange: '', routing_key: queue },
+        body_encoding: 'base64',
+        delivery_tag: id,
+        priority: 0,
+      },
     });
   }
 
@@ -332,7 +378,11 @@ describe('bad messages on the memory broker', () => {
     await expectDeadLettered(envelope({ headers: { task: 'tasks.nope', id } }), /NotRegistered/);
     const meta = await producer.client.asyncResult(id).meta();
     expect(meta.status).toBe('FAILURE');
-    expect(meta.result).toEqual({ exc_type: 'NotRegistered', exc_message: ['tasks.nope'], exc_module: 'celery.exceptions' });
+    expect(meta.result).toEqual({
+      exc_type: 'NotRegistered',
+      exc_message: ['tasks.nope'],
+      exc_module: 'celery.exceptions',
+    });
   });
 
   it('a body that is not [args, kwargs, embed] is dead-lettered', async () => {
@@ -340,7 +390,10 @@ describe('bad messages on the memory broker', () => {
   });
 
   it('an unsupported content type is dead-lettered', async () => {
-    await expectDeadLettered(envelope({ contentType: 'application/x-python-serialize' }), /content type "application\/x-python-serialize"/);
+    await expectDeadLettered(
+      envelope({ contentType: 'application/x-python-serialize' }),
+      /content type "application\/x-python-serialize"/,
+    );
   });
 
   it('invalid JSON is dead-lettered, and a raw item that is no envelope at all too', async () => {

@@ -8,7 +8,13 @@ import { CurrentTask, SharedTask, TaskContext } from 'nestjs-celery';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { PYTHON, PythonWorker, startPythonWorker } from '../support/python-celery';
 import { OutputWatcher } from '../support/output-watcher';
-import { deletePrefix, deleteResults, inspector, queueKeys, removeBindingsMentioning } from '../support/redis-test.helpers';
+import {
+  deletePrefix,
+  deleteResults,
+  inspector,
+  queueKeys,
+  removeBindingsMentioning,
+} from '../support/redis-test.helpers';
 import { suiteDb, suiteRedisUrl } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
 
@@ -52,7 +58,14 @@ describe('Periodic tasks with Python Celery (Redis)', () => {
     });
 
     it('a Python Celery worker runs py.add sent by our scheduler, with the slot id and the periodic_task_name header', async () => {
-      python = await startPythonWorker({ app: 'beat_app', broker: URL, backend: URL, queues: [queue], hostname, readyTimeoutMs: 60_000 });
+      python = await startPythonWorker({
+        app: 'beat_app',
+        broker: URL,
+        backend: URL,
+        queues: [queue],
+        hostname,
+        readyTimeoutMs: 60_000,
+      });
       app = await startClient({
         brokerUrl: URL,
         worker: { beat: true },
@@ -84,17 +97,34 @@ describe('Periodic tasks with Python Celery (Redis)', () => {
     afterAll(async () => {
       await stopBeat?.();
       await worker?.close();
-      for (const f of [scheduleFile, `${scheduleFile}.db`, `${scheduleFile}.dat`, `${scheduleFile}.dir`, `${scheduleFile}.bak`]) rmSync(f, { force: true });
+      for (const f of [
+        scheduleFile,
+        `${scheduleFile}.db`,
+        `${scheduleFile}.dat`,
+        `${scheduleFile}.dir`,
+        `${scheduleFile}.bak`,
+      ])
+        rmSync(f, { force: true });
       await r.del(...queueKeys(queue));
       await removeBindingsMentioning(r, [queue]);
     });
 
     it('our worker runs what `celery beat` sends every second', async () => {
       worker = await startWorker({ brokerUrl: URL, worker: { queues: [queue] } }, { providers: [FromPythonTasks] });
-      const child = spawn(PYTHON, ['-m', 'celery', '-A', 'beat_app', 'beat', '-l', 'info', '-s', scheduleFile, '--pidfile='], {
-        cwd: join(__dirname, '..', 'python'),
-        env: { ...process.env, PYTHONPATH: join(__dirname, '..', 'python'), TQ_BROKER: URL, TQ_BEAT_TASK: 'beat_py.received', TQ_BEAT_QUEUE: queue },
-      });
+      const child = spawn(
+        PYTHON,
+        ['-m', 'celery', '-A', 'beat_app', 'beat', '-l', 'info', '-s', scheduleFile, '--pidfile='],
+        {
+          cwd: join(__dirname, '..', 'python'),
+          env: {
+            ...process.env,
+            PYTHONPATH: join(__dirname, '..', 'python'),
+            TQ_BROKER: URL,
+            TQ_BEAT_TASK: 'beat_py.received',
+            TQ_BEAT_QUEUE: queue,
+          },
+        },
+      );
       const watcher = new OutputWatcher(child, 'celery beat');
       const exited = new Promise<void>((res) => child.on('exit', () => res()));
       stopBeat = async () => {

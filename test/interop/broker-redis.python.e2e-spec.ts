@@ -10,9 +10,19 @@ import { parseTaskMessage } from 'nestjs-celery/internal/protocol/task-message';
 import { runPythonJson, startPythonWorker, PythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { startNode } from '../support/node-process';
-import { BROKER_DB, DeliveryLog, RESULT_DB, inspector, redisOptions, redisUrl, taskMessage } from '../support/redis-test.helpers';
+import {
+  BROKER_DB,
+  DeliveryLog,
+  RESULT_DB,
+  inspector,
+  redisOptions,
+  redisUrl,
+  taskMessage,
+} from '../support/redis-test.helpers';
 
-const VECTOR = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-task-envelope.json'), 'utf8')) as { envelope: Record<string, unknown> };
+const VECTOR = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-task-envelope.json'), 'utf8')) as {
+  envelope: Record<string, unknown>;
+};
 
 /** Every key path of a JSON value's object shape (arrays are leaves). */
 function shapeOf(v: unknown, path = ''): string[] {
@@ -97,7 +107,11 @@ describe('Redis transport with Python Celery', () => {
     expect(env.properties.delivery_info).toEqual({ exchange: '', routing_key: queue });
     expect(env.properties.body_encoding).toBe('base64');
     expect(typeof env.properties.delivery_tag).toBe('string');
-    expect(JSON.parse(Buffer.from(env.body, 'base64').toString())).toEqual([[2, 3], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]);
+    expect(JSON.parse(Buffer.from(env.body, 'base64').toString())).toEqual([
+      [2, 3],
+      {},
+      { callbacks: null, errbacks: null, chain: null, chord: null },
+    ]);
     expect(await r.sismember(`_kombu.binding.${queue}`, `${queue}\x06\x16\x06\x16${queue}`)).toBe(1);
 
     await broker.publish(queue, taskMessage('py.add', [1, 1], { priority: 7 }));
@@ -121,7 +135,10 @@ describe('Redis transport with Python Celery', () => {
     off();
     expect(seen.at(-1)).toMatchObject({ status: 'SUCCESS', result: 5, task_id: addId });
     expect(await backend.get(addId)).toMatchObject({ status: 'SUCCESS', result: 5 });
-    const failed = await waitFor(async () => { const m = await backend.get(failId); return m?.status === 'FAILURE' ? m : null; }, 'FAILURE');
+    const failed = await waitFor(async () => {
+      const m = await backend.get(failId);
+      return m?.status === 'FAILURE' ? m : null;
+    }, 'FAILURE');
     expect(failed!.result).toMatchObject({ exc_type: 'ValueError', exc_message: ['boom'] });
     expect(failed!.traceback).toContain('ValueError');
   });
@@ -158,7 +175,14 @@ describe('Redis transport with Python Celery', () => {
     // Python restores at worker start what is older than its visibility timeout (2 s).
     await waitFor(async () => ((await unackedEntryOf(id))?.age ?? 0) > 2.5, 'the unacked entry to pass 2 s', 10_000);
     await startWorker({ TQ_VISIBILITY_TIMEOUT: '2' });
-    const meta = await waitFor(async () => { const m = await backend.get(id); return m?.status === 'SUCCESS' ? m : null; }, 'py.add to run', 30_000);
+    const meta = await waitFor(
+      async () => {
+        const m = await backend.get(id);
+        return m?.status === 'SUCCESS' ? m : null;
+      },
+      'py.add to run',
+      30_000,
+    );
     expect(meta!.result).toBe(42);
     await waitFor(async () => (await unackedEntryOf(id)) === null, 'the entry to be acked');
   });

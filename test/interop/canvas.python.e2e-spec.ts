@@ -32,11 +32,19 @@ describe('canvas on Redis, across Python and Node workers', () => {
   let producer: RunningClient;
   let python: PythonWorker;
   const redis = new Redis(URL);
-  const py = (code: string) => runPythonJson<unknown>(`import json\nfrom celery_app import app\nfrom celery import chain, group, chord, signature\nfrom celery.result import GroupResult, AsyncResult\n${code}`, { TQ_BROKER: URL, TQ_BACKEND: URL }, 60_000);
+  const py = (code: string) =>
+    runPythonJson<unknown>(
+      `import json\nfrom celery_app import app\nfrom celery import chain, group, chord, signature\nfrom celery.result import GroupResult, AsyncResult\n${code}`,
+      { TQ_BROKER: URL, TQ_BACKEND: URL },
+      60_000,
+    );
 
   beforeAll(async () => {
     [worker, producer, python] = await Promise.all([
-      startWorker({ brokerUrl: URL, worker: { queues: [nodeQueue], concurrency: 8 } }, { imports: [TasksModule], providers: [ChordCount] }),
+      startWorker(
+        { brokerUrl: URL, worker: { queues: [nodeQueue], concurrency: 8 } },
+        { imports: [TasksModule], providers: [ChordCount] },
+      ),
       startClient({ brokerUrl: URL }),
       startPythonWorker({ broker: URL, backend: URL, queues: [pyQueue], hostname: `${pyQueue}@test` }),
     ]);
@@ -80,7 +88,11 @@ print(json.dumps({"result": r.get(timeout=20), "parent": r.parent.get(timeout=5)
   });
 
   it('one chain mixes a Node task and a Python task on their own queues', async () => {
-    const result = (await producer.client.chain(node(add, [2, 3]), pyTask('py.mul', [4]), node(add, [1]))) as AsyncResult;
+    const result = (await producer.client.chain(
+      node(add, [2, 3]),
+      pyTask('py.mul', [4]),
+      node(add, [1]),
+    )) as AsyncResult;
     expect(await result.get({ timeout: 20_000 })).toBe(21);
   });
 
@@ -129,9 +141,16 @@ print(json.dumps(r.get(timeout=30)))`);
 h = [chain(signature('tasks.fail', args=('step broke',), queue='${nodeQueue}', immutable=True), signature('py.mul', args=(10,), queue='${pyQueue}')), signature('py.add', args=(1, 1), queue='${pyQueue}')]
 r = chord(h)(signature('tasks.xsum', queue='${nodeQueue}'))
 exc = r.get(timeout=30, propagate=False)
-print(json.dumps({"type": type(exc).__name__, "message": str(exc), "state": r.state, "last": r.parent.results[0].id}))`)) as Record<string, string>;
+print(json.dumps({"type": type(exc).__name__, "message": str(exc), "state": r.state, "last": r.parent.results[0].id}))`)) as Record<
+      string,
+      string
+    >;
     // As Celery: the chain's part is its last step, stored with the first step's error.
-    expect(out).toMatchObject({ type: 'ChordError', state: 'FAILURE', message: `Dependency ${out.last} raised Error('step broke')` });
+    expect(out).toMatchObject({
+      type: 'ChordError',
+      state: 'FAILURE',
+      message: `Dependency ${out.last} raised Error('step broke')`,
+    });
   });
 
   it('a GroupResult saved on one side is read on the other', async () => {

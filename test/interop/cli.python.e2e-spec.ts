@@ -24,7 +24,8 @@ describe('Redis: the taskq CLI with a running worker', () => {
   let r: Redis;
   let worker: RunningWorker | undefined;
 
-  const taskq = (...args: string[]): Promise<NodeRun> => runNode(CLI, args, { TASKQUEUE_BROKER_URL: URL, TASKQUEUE_RESULT_BACKEND: URL }, 90_000);
+  const taskq = (...args: string[]): Promise<NodeRun> =>
+    runNode(CLI, args, { TASKQUEUE_BROKER_URL: URL, TASKQUEUE_RESULT_BACKEND: URL }, 90_000);
   const ok = (run: NodeRun): string => {
     if (run.code !== 0) throw new Error(`taskq exited ${run.code}\nstdout: ${run.stdout}\nstderr: ${run.stderr}`);
     return run.stdout.trim();
@@ -33,7 +34,10 @@ describe('Redis: the taskq CLI with a running worker', () => {
 
   beforeAll(async () => {
     r = inspector(DB);
-    worker = await startWorker({ brokerUrl: URL, resultBackend: URL, worker: { queues: [queue], concurrency: 4 } }, { imports: [TasksModule] });
+    worker = await startWorker(
+      { brokerUrl: URL, resultBackend: URL, worker: { queues: [queue], concurrency: 4 } },
+      { imports: [TasksModule] },
+    );
   });
   afterAll(async () => {
     await worker?.close();
@@ -52,20 +56,26 @@ describe('Redis: the taskq CLI with a running worker', () => {
   });
 
   it('`call … --wait 10` prints the result as JSON', async () => {
-    const printed = JSON.parse(ok(await taskq('call', 'tasks.add', '--args', '[20, 22]', '--queue', queue, '--wait', '10')));
+    const printed = JSON.parse(
+      ok(await taskq('call', 'tasks.add', '--args', '[20, 22]', '--queue', queue, '--wait', '10')),
+    );
     expect(printed).toMatchObject({ state: 'SUCCESS', result: 42 });
     expect(printed.id).toMatch(UUID);
     ids.push(printed.id);
   });
 
   it('`call tasks.add --kwargs {"x":1,"y":2} --wait 10` maps keyword arguments', async () => {
-    const printed = JSON.parse(ok(await taskq('call', 'tasks.add', '--kwargs', '{"x":1,"y":2}', '--queue', queue, '--wait', '10')));
+    const printed = JSON.parse(
+      ok(await taskq('call', 'tasks.add', '--kwargs', '{"x":1,"y":2}', '--queue', queue, '--wait', '10')),
+    );
     expect(printed).toMatchObject({ state: 'SUCCESS', result: 3 });
     ids.push(printed.id);
   });
 
   it('`call tasks.fail … --wait` prints the failure', async () => {
-    const printed = JSON.parse(ok(await taskq('call', 'tasks.fail', '--args', '["cli boom"]', '--queue', queue, '--wait', '10')));
+    const printed = JSON.parse(
+      ok(await taskq('call', 'tasks.fail', '--args', '["cli boom"]', '--queue', queue, '--wait', '10')),
+    );
     expect(printed).toMatchObject({ state: 'FAILURE', exception: { type: 'Error', message: ['cli boom'] } });
     ids.push(printed.id);
   });
@@ -94,9 +104,15 @@ describe('Redis: the taskq CLI with a running worker', () => {
     const id = ok(await taskq('call', 'no.such.task', '--args', '[1]', '--queue', queue));
     ids.push(id);
     const printed = JSON.parse(ok(await taskq('result', id, '--wait', '10')));
-    expect(printed).toMatchObject({ id, state: 'FAILURE', result: { exc_type: 'NotRegistered', exc_message: ['no.such.task'] } });
+    expect(printed).toMatchObject({
+      id,
+      state: 'FAILURE',
+      result: { exc_type: 'NotRegistered', exc_message: ['no.such.task'] },
+    });
     await waitFor(async () => (await r.llen(`${queue}.dead-letter`)) > 0, 'the dead letter', 20_000);
-    const lines = ok(await taskq('dead-letters', '--queue', queue)).split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = ok(await taskq('dead-letters', '--queue', queue))
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({ queue, task: 'no.such.task', id });
     expect(String(lines[0].reason)).toMatch(/NotRegistered/);
@@ -104,14 +120,21 @@ describe('Redis: the taskq CLI with a running worker', () => {
   });
 
   it('Python `celery -A celery_app result <id>` prints the result of a task our worker ran', async () => {
-    const printed = JSON.parse(ok(await taskq('call', 'tasks.mul', '--args', '[6, 7]', '--queue', queue, '--wait', '10')));
+    const printed = JSON.parse(
+      ok(await taskq('call', 'tasks.mul', '--args', '[6, 7]', '--queue', queue, '--wait', '10')),
+    );
     ids.push(printed.id);
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) =>
       execFile(
         PYTHON,
         ['-m', 'celery', '-A', 'celery_app', 'result', printed.id],
-        { cwd: join(ROOT, 'test', 'python'), env: { ...process.env, PYTHONPATH: join(ROOT, 'test', 'python'), TQ_BROKER: URL, TQ_BACKEND: URL }, timeout: 60_000 },
-        (err, stdout, stderr) => resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        {
+          cwd: join(ROOT, 'test', 'python'),
+          env: { ...process.env, PYTHONPATH: join(ROOT, 'test', 'python'), TQ_BROKER: URL, TQ_BACKEND: URL },
+          timeout: 60_000,
+        },
+        (err, stdout, stderr) =>
+          resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
       ),
     );
     expect(run).toMatchObject({ code: 0 });

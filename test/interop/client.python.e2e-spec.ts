@@ -3,7 +3,15 @@ import { TaskFailedError, TaskState } from 'nestjs-celery';
 import { RunningClient, startClient } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
-import { deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, unackedFor, waiting } from '../support/redis-test.helpers';
+import {
+  deleteResults,
+  inspector,
+  queueKeys,
+  redisUrl,
+  removeBindingsMentioning,
+  unackedFor,
+  waiting,
+} from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /**
@@ -26,7 +34,10 @@ describe('Redis: Nest client -> Python Celery worker', () => {
     return result;
   };
   const failureOf = async (p: Promise<unknown>): Promise<TaskFailedError> => {
-    const err = await p.then(() => new Error('expected the task to fail'), (e: unknown) => e);
+    const err = await p.then(
+      () => new Error('expected the task to fail'),
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(TaskFailedError);
     return err as TaskFailedError;
   };
@@ -60,9 +71,15 @@ describe('Redis: Nest client -> Python Celery worker', () => {
   });
 
   it('sendMany: 20 calls published in one MULTI all run in Python, each with its own result', async () => {
-    const results = await producer!.client.sendMany<number>('py.add', Array.from({ length: 20 }, (_, i) => ({ args: [i, 100] })), { queue });
+    const results = await producer!.client.sendMany<number>(
+      'py.add',
+      Array.from({ length: 20 }, (_, i) => ({ args: [i, 100] })),
+      { queue },
+    );
     ids.push(...results.map((x) => x.id));
-    expect(await Promise.all(results.map((x) => x.get({ timeout: 20_000 })))).toEqual(Array.from({ length: 20 }, (_, i) => i + 100));
+    expect(await Promise.all(results.map((x) => x.get({ timeout: 20_000 })))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 100),
+    );
   });
 
   it('py.fail: get() throws TaskFailedError with excType ValueError and the message', async () => {
@@ -74,7 +91,11 @@ describe('Redis: Nest client -> Python Celery worker', () => {
     expect(err.traceback).toContain('ValueError: bad input 42');
     expect(err.message).toContain('bad input 42');
     expect(await result.state()).toBe(TaskState.FAILURE);
-    expect(await result.info()).toEqual({ exc_type: 'ValueError', exc_message: ['bad input 42'], exc_module: 'builtins' });
+    expect(await result.info()).toEqual({
+      exc_type: 'ValueError',
+      exc_message: ['bad input 42'],
+      exc_module: 'builtins',
+    });
   });
 
   it('py.custom_fail: the custom Python exception type travels (PyError)', async () => {
@@ -96,7 +117,11 @@ describe('Redis: Nest client -> Python Celery worker', () => {
       empty: { list: [], obj: {}, str: '' },
       when: new Date('2024-01-02T03:04:05.678Z'),
     };
-    const result = await send<{ args: unknown[]; kwargs: Record<string, unknown> }>('py.echo', ['pos', 7, [1, 2]], kwargs);
+    const result = await send<{ args: unknown[]; kwargs: Record<string, unknown> }>(
+      'py.echo',
+      ['pos', 7, [1, 2]],
+      kwargs,
+    );
     const echoed = await result.get({ timeout: 20_000 });
     const { when, ...plain } = kwargs;
     expect(echoed.args).toEqual(['pos', 7, [1, 2]]);
@@ -105,7 +130,11 @@ describe('Redis: Nest client -> Python Celery worker', () => {
   });
 
   it('leaves nothing waiting or unacked on the queue', async () => {
-    await waitFor(async () => (await waiting(r, queue)) === 0 && (await unackedFor(r, queue)).length === 0, 'the queue and unacked to be empty', 20_000);
+    await waitFor(
+      async () => (await waiting(r, queue)) === 0 && (await unackedFor(r, queue)).length === 0,
+      'the queue and unacked to be empty',
+      20_000,
+    );
     expect(await waiting(r, queue)).toBe(0);
     expect(await unackedFor(r, queue)).toEqual([]);
     // Every task sent above arrived and ran: Python stored a result for each.

@@ -56,7 +56,9 @@ describe('Redis: remote control and events with Python Celery', () => {
       { brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname, queues: [queue], sendTaskEvents: true } },
       { imports: [TasksModule], providers: [ControlTasks] },
     );
-    const moduleRef = await Test.createTestingModule({ imports: [TaskQueueModule.forRoot({ brokerUrl: BROKER, resultBackend: BACKEND, defaultQueue: queue })] }).compile();
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskQueueModule.forRoot({ brokerUrl: BROKER, resultBackend: BACKEND, defaultQueue: queue })],
+    }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     client = app.get(TaskClient);
@@ -68,9 +70,14 @@ describe('Redis: remote control and events with Python Celery', () => {
     for (const c of cleanups) await c();
     await worker?.close();
     await app?.close();
-    for (const q of queues) await r.del(q, `${q}\x06\x163`, `${q}\x06\x166`, `${q}\x06\x169`, `_kombu.binding.${q}`, `_taskq.delayed.${q}`);
+    for (const q of queues)
+      await r.del(q, `${q}\x06\x163`, `${q}\x06\x166`, `${q}\x06\x169`, `_kombu.binding.${q}`, `_taskq.delayed.${q}`);
     // Python processes stopped warm remove their own bindings; a killed `celery events` leaves one: remove ours.
-    for (const key of ['_kombu.binding.celeryev', '_kombu.binding.celery.pidbox', '_kombu.binding.reply.celery.pidbox']) {
+    for (const key of [
+      '_kombu.binding.celeryev',
+      '_kombu.binding.celery.pidbox',
+      '_kombu.binding.reply.celery.pidbox',
+    ]) {
       for (const m of await r.smembers(key)) if (hosts.some((h) => m.includes(h))) await r.srem(key, m);
     }
     if (ids.length) await rr.del(...ids.map((id) => `celery-task-meta-${id}`));
@@ -106,9 +113,19 @@ describe('Redis: remote control and events with Python Celery', () => {
   it("Python's app.control.revoke(id) reaches our worker: a task sent afterwards with that id is REVOKED and never runs", async () => {
     const id = uniqueName('py-revoked');
     ids.push(id);
-    const py = await runPython(`from celery_app import app\napp.control.revoke(${JSON.stringify(id)})\nprint("sent")`, PY_ENV);
+    const py = await runPython(
+      `from celery_app import app\napp.control.revoke(${JSON.stringify(id)})\nprint("sent")`,
+      PY_ENV,
+    );
     expect(py.stdout).toContain('sent');
-    await waitFor(async () => ((await control.inspect('revoked', {}, { destination: [hostname], timeout: 3 }))[0]?.[hostname] as string[] | undefined)?.includes(id), 'our worker to list the id as revoked');
+    await waitFor(
+      async () =>
+        (
+          (await control.inspect('revoked', {}, { destination: [hostname], timeout: 3 }))[0]?.[hostname] as
+            string[] | undefined
+        )?.includes(id),
+      'our worker to list the id as revoked',
+    );
     const result = await client.sendTask('tasks.add', [1, 2], {}, { queue, taskId: id });
     await expect(result.get({ timeout: 10_000 })).rejects.toMatchObject({ state: 'REVOKED', excMessage: ['revoked'] });
     const [stats] = await control.inspect('stats', {}, { destination: [hostname], timeout: 3 });
@@ -119,8 +136,14 @@ describe('Redis: remote control and events with Python Celery', () => {
     const result = await client.sendTask('tqctl.block', [], {}, { queue });
     ids.push(result.id);
     await waitFor(() => started.includes(result.id), 'the blocking task to start');
-    await runPython(`from celery_app import app\napp.control.revoke(${JSON.stringify(result.id)}, terminate=True)`, PY_ENV);
-    await expect(result.get({ timeout: 10_000 })).rejects.toMatchObject({ state: 'REVOKED', excMessage: ['terminated'] });
+    await runPython(
+      `from celery_app import app\napp.control.revoke(${JSON.stringify(result.id)}, terminate=True)`,
+      PY_ENV,
+    );
+    await expect(result.get({ timeout: 10_000 })).rejects.toMatchObject({
+      state: 'REVOKED',
+      excMessage: ['terminated'],
+    });
   });
 
   it('our TaskControl.revoke() reaches a Python worker: `celery inspect revoked` lists the id', async () => {
@@ -131,11 +154,19 @@ describe('Redis: remote control and events with Python Celery', () => {
     const py = await startPythonWorker({ broker: BROKER, backend: BACKEND, queues: [pyQueue], hostname: pyHost });
     pythons.push(py);
     // Our ping reaches it; its answer also proves its pidbox is subscribed (Pub/Sub keeps nothing for late subscribers).
-    await waitFor(async () => (await control.ping({ destination: [pyHost], timeout: 5 }))[0]?.[pyHost], 'the Python worker to answer our ping', 40_000);
+    await waitFor(
+      async () => (await control.ping({ destination: [pyHost], timeout: 5 }))[0]?.[pyHost],
+      'the Python worker to answer our ping',
+      40_000,
+    );
     expect(await control.ping({ destination: [pyHost], timeout: 5 })).toEqual([{ [pyHost]: { ok: 'pong' } }]);
     const id = uniqueName('node-revoked');
     await control.revoke(id);
-    await waitFor(async () => (await celeryCli(['inspect', 'revoked', '-d', pyHost, '-t', '5'], PY_ENV)).stdout.includes(id), 'the Python worker to list the id', 40_000);
+    await waitFor(
+      async () => (await celeryCli(['inspect', 'revoked', '-d', pyHost, '-t', '5'], PY_ENV)).stdout.includes(id),
+      'the Python worker to list the id',
+      40_000,
+    );
   });
 
   it('`celery events --dump` shows our worker-online, heartbeats and task events; a gossiping Python worker stays up', async () => {
@@ -144,7 +175,13 @@ describe('Redis: remote control and events with Python Celery', () => {
     queues.push(gossipQueue, evQueue);
     const pyHost = `${uniqueName('py-gossip')}@test`;
     hosts.push(pyHost);
-    const gossip = await startGossipWorker({ broker: BROKER, backend: BACKEND, queues: [gossipQueue], hostname: pyHost, logLevel: 'debug' });
+    const gossip = await startGossipWorker({
+      broker: BROKER,
+      backend: BACKEND,
+      queues: [gossipQueue],
+      hostname: pyHost,
+      logLevel: 'debug',
+    });
     pythons.push(gossip);
     const bindingsBefore = new Set(await r.smembers('_kombu.binding.celeryev'));
     const dump = spawnCelery(['events', '--dump'], PY_ENV);
@@ -152,21 +189,36 @@ describe('Redis: remote control and events with Python Celery', () => {
     // `celery events` leaves its `#` binding behind when stopped (celery-wire.md 3.4): remove the one it added.
     cleanups.push(async () => {
       await dump.stop();
-      for (const m of await r.smembers('_kombu.binding.celeryev')) if (!bindingsBefore.has(m) && m.startsWith('#\x06\x16\x06\x16celeryev.')) await r.srem('_kombu.binding.celeryev', m);
+      for (const m of await r.smembers('_kombu.binding.celeryev'))
+        if (!bindingsBefore.has(m) && m.startsWith('#\x06\x16\x06\x16celeryev.'))
+          await r.srem('_kombu.binding.celeryev', m);
     });
     // Our running worker's heartbeat (every 2 s) proves the dump is subscribed before the second worker starts.
     await dump.waitForOutput(new RegExp(`${escape(hostname)} \\[[^\\]]+\\] heartbeat`), 20_000);
 
     const host2 = `${uniqueName('node-ev')}@test`;
     hosts.push(host2);
-    const second = await startWorker({ brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname: host2, queues: [evQueue], sendTaskEvents: true } }, { imports: [TasksModule] });
+    const second = await startWorker(
+      {
+        brokerUrl: BROKER,
+        resultBackend: BACKEND,
+        worker: { hostname: host2, queues: [evQueue], sendTaskEvents: true },
+      },
+      { imports: [TasksModule] },
+    );
     try {
       await dump.waitForOutput(new RegExp(`${escape(host2)} \\[[^\\]]+\\] started: .*freq=2(\\.0)?,`), 20_000);
       const result = await client.sendTask('tasks.add', [20, 22], {}, { queue: evQueue });
       ids.push(result.id);
       expect(await result.get({ timeout: 10_000 })).toBe(42);
-      await dump.waitForOutput(new RegExp(`${escape(host2)} \\[[^\\]]+\\] task received: tasks\\.add\\(${result.id}\\) args=\\(20, 22\\)`), 20_000);
-      await dump.waitForOutput(new RegExp(`${escape(host2)} \\[[^\\]]+\\] task succeeded: tasks\\.add\\(${result.id}\\).*result=42`), 20_000);
+      await dump.waitForOutput(
+        new RegExp(`${escape(host2)} \\[[^\\]]+\\] task received: tasks\\.add\\(${result.id}\\) args=\\(20, 22\\)`),
+        20_000,
+      );
+      await dump.waitForOutput(
+        new RegExp(`${escape(host2)} \\[[^\\]]+\\] task succeeded: tasks\\.add\\(${result.id}\\).*result=42`),
+        20_000,
+      );
       await dump.waitForOutput(new RegExp(`${escape(host2)} \\[[^\\]]+\\] heartbeat: .*freq=2(\\.0)?,`), 20_000);
       // The gossiping worker read our worker.* events (it logs the join at debug level) and is alive.
       await gossip.waitForOutput(new RegExp(`${escape(host2)} joined the party`), 20_000);

@@ -4,7 +4,15 @@ import { RunningClient, startClient } from '../support/nest-apps';
 import { PythonWorker, startPythonWorker } from '../support/python-celery';
 import { uniqueName, waitFor } from '../support/wait';
 import { NodeChild, ROOT, startNode } from '../support/node-process';
-import { deleteResults, inspector, queueKeys, redisUrl, removeBindingsMentioning, unackedFor, waiting } from '../support/redis-test.helpers';
+import {
+  deleteResults,
+  inspector,
+  queueKeys,
+  redisUrl,
+  removeBindingsMentioning,
+  unackedFor,
+  waiting,
+} from '../support/redis-test.helpers';
 import { suiteDb } from '../support/test-env';
 
 /**
@@ -52,13 +60,25 @@ describe('Redis: a Nest worker and a Python worker on separate queues of one DB'
   let toNode: Array<{ id: string }> = [];
 
   it('runs 20 tasks on each side, each worker only its own queue, and leaves both lists empty', async () => {
-    const a = await Promise.all(Array.from({ length: 20 }, (_, i) => producer!.client.sendTask<number>('tasks.add', [i, i], {}, { queue: queueA })));
-    const b = await Promise.all(Array.from({ length: 20 }, (_, i) => producer!.client.sendTask<number>('py.add', [i, 100], {}, { queue: queueB })));
+    const a = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        producer!.client.sendTask<number>('tasks.add', [i, i], {}, { queue: queueA }),
+      ),
+    );
+    const b = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        producer!.client.sendTask<number>('py.add', [i, 100], {}, { queue: queueB }),
+      ),
+    );
     toNode = a;
     ids.push(...a.map((t) => t.id), ...b.map((t) => t.id));
 
-    expect(await Promise.all(a.map((t) => t.get({ timeout: 30_000 })))).toEqual(Array.from({ length: 20 }, (_, i) => 2 * i));
-    expect(await Promise.all(b.map((t) => t.get({ timeout: 30_000 })))).toEqual(Array.from({ length: 20 }, (_, i) => i + 100));
+    expect(await Promise.all(a.map((t) => t.get({ timeout: 30_000 })))).toEqual(
+      Array.from({ length: 20 }, (_, i) => 2 * i),
+    );
+    expect(await Promise.all(b.map((t) => t.get({ timeout: 30_000 })))).toEqual(
+      Array.from({ length: 20 }, (_, i) => i + 100),
+    );
 
     // The Python worker's log: exactly its own 20 tasks, none of queue A, no unregistered name.
     for (const t of b) await python!.waitForLog(new RegExp(`Task py\\.add\\[${t.id}\\] succeeded`), 20_000);
@@ -72,7 +92,9 @@ describe('Redis: a Nest worker and a Python worker on separate queues of one DB'
     expect(nodeLog).not.toMatch(/unregistered|NotRegistered|dead-letter/i);
 
     await waitFor(
-      async () => (await waiting(r, queueA)) + (await waiting(r, queueB)) === 0 && (await unackedFor(r, queueA)).length + (await unackedFor(r, queueB)).length === 0,
+      async () =>
+        (await waiting(r, queueA)) + (await waiting(r, queueB)) === 0 &&
+        (await unackedFor(r, queueA)).length + (await unackedFor(r, queueB)).length === 0,
       'both queues and their unacked entries to be empty',
       20_000,
     );
@@ -81,7 +103,8 @@ describe('Redis: a Nest worker and a Python worker on separate queues of one DB'
 
   it('the Nest worker (apps/worker, default Nest logger) logs "received" and "succeeded" for each of its tasks, as `celery worker -l info`', async () => {
     expect(toNode).toHaveLength(20);
-    for (const t of toNode) await node!.waitForOutput(new RegExp(`Task tasks\\.add\\[${t.id}\\] succeeded in [0-9.]+s: \\d+`), 20_000);
+    for (const t of toNode)
+      await node!.waitForOutput(new RegExp(`Task tasks\\.add\\[${t.id}\\] succeeded in [0-9.]+s: \\d+`), 20_000);
     const nodeLog = node!.output();
     expect(nodeLog.match(/Task tasks\.add\[[^\]]+\] received/g)).toHaveLength(20);
   });

@@ -19,7 +19,9 @@ import { suiteDb } from '../support/test-env';
 const BROKER = redisUrl(suiteDb('redisPythonBroker'));
 const BACKEND = redisUrl(suiteDb('redisPythonResults'));
 const PY_ENV = { TQ_BROKER: BROKER, TQ_BACKEND: BACKEND };
-const RETRY_VECTOR = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-task-envelope-retry.json'), 'utf8')) as { envelope: Record<string, any> };
+const RETRY_VECTOR = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-task-envelope-retry.json'), 'utf8')) as {
+  envelope: Record<string, any>;
+};
 
 const progressed: string[] = [];
 
@@ -80,8 +82,13 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
     queues.push(queue);
     const hostname = `${uniqueName('node-sem')}@test`;
     hosts.push(hostname);
-    worker = await startWorker({ brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname, queues: [queue] } }, { imports: [TasksModule], providers: [SharedTasks] });
-    const moduleRef = await Test.createTestingModule({ imports: [TaskQueueModule.forRoot({ brokerUrl: BROKER, resultBackend: BACKEND, defaultQueue: queue })] }).compile();
+    worker = await startWorker(
+      { brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname, queues: [queue] } },
+      { imports: [TasksModule], providers: [SharedTasks] },
+    );
+    const moduleRef = await Test.createTestingModule({
+      imports: [TaskQueueModule.forRoot({ brokerUrl: BROKER, resultBackend: BACKEND, defaultQueue: queue })],
+    }).compile();
     app = moduleRef.createNestApplication({ logger: false });
     await app.init();
     client = app.get(TaskClient);
@@ -94,7 +101,8 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
     await worker?.close();
     await app?.close();
     await broker?.close();
-    for (const q of queues) await r.del(q, `${q}\x06\x163`, `${q}\x06\x166`, `${q}\x06\x169`, `_kombu.binding.${q}`, `_taskq.delayed.${q}`);
+    for (const q of queues)
+      await r.del(q, `${q}\x06\x163`, `${q}\x06\x166`, `${q}\x06\x169`, `_kombu.binding.${q}`, `_taskq.delayed.${q}`);
     for (const key of ['_kombu.binding.celery.pidbox', '_kombu.binding.celeryev']) {
       for (const m of await r.smembers(key)) if (hosts.some((h) => m.includes(h))) await r.srem(key, m);
     }
@@ -130,7 +138,14 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
       PY_ENV,
     );
     ids.push(sent.id);
-    const res = await waitFor(async () => { const p = await pyResult(sent.id); return p.state !== 'PENDING' ? p : null; }, 'a stored state', 20_000);
+    const res = await waitFor(
+      async () => {
+        const p = await pyResult(sent.id);
+        return p.state !== 'PENDING' ? p : null;
+      },
+      'a stored state',
+      20_000,
+    );
     expect(res.state).toBe('REVOKED');
     expect(String(res.info)).toContain('expired');
   });
@@ -140,7 +155,10 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
     queues.push(rq);
     const nodeHost = `${uniqueName('node-retry')}@test`;
     hosts.push(nodeHost);
-    const node = await startWorker({ brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname: nodeHost, queues: [rq] } }, { providers: [SharedTasks] });
+    const node = await startWorker(
+      { brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname: nodeHost, queues: [rq] } },
+      { providers: [SharedTasks] },
+    );
     const key = uniqueName('k');
     const result = await client.sendTask('tq.flaky', [key], {}, { queue: rq });
     ids.push(result.id);
@@ -148,12 +166,33 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
     // Our worker is gone before the retry is due: only the Python worker consumes the queue now.
     await node.close();
     const [held] = await r.zrange(`_taskq.delayed.${rq}`, '0', '-1');
-    expect(JSON.parse(held).headers).toMatchObject({ id: result.id, retries: 1, parent_id: result.id, task: 'tq.flaky' });
+    expect(JSON.parse(held).headers).toMatchObject({
+      id: result.id,
+      retries: 1,
+      parent_id: result.id,
+      task: 'tq.flaky',
+    });
     const pyHost = `${uniqueName('py-retry')}@test`;
     hosts.push(pyHost);
-    pythons.push(await startGossipWorker({ broker: BROKER, backend: BACKEND, queues: [rq], hostname: pyHost, app: 'celery_redis_app', gossip: false }));
+    pythons.push(
+      await startGossipWorker({
+        broker: BROKER,
+        backend: BACKEND,
+        queues: [rq],
+        hostname: pyHost,
+        app: 'celery_redis_app',
+        gossip: false,
+      }),
+    );
     // A Node process that published nothing moves the due message (as any consumer of ours would).
-    await waitFor(async () => { await broker.moveDue(rq); return (await result.state()) === 'SUCCESS'; }, 'the Python worker to run the retry', 30_000);
+    await waitFor(
+      async () => {
+        await broker.moveDue(rq);
+        return (await result.state()) === 'SUCCESS';
+      },
+      'the Python worker to run the retry',
+      30_000,
+    );
     expect(await result.get({ timeout: 1000 })).toEqual({ ran_on: 'python', key, retries: 1, parent_id: result.id });
   });
 
@@ -162,7 +201,14 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
     queues.push(pq);
     const pyHost = `${uniqueName('py-bounce')}@test`;
     hosts.push(pyHost);
-    const py = await startGossipWorker({ broker: BROKER, backend: BACKEND, queues: [pq], hostname: pyHost, app: 'celery_redis_app', gossip: false });
+    const py = await startGossipWorker({
+      broker: BROKER,
+      backend: BACKEND,
+      queues: [pq],
+      hostname: pyHost,
+      app: 'celery_redis_app',
+      gossip: false,
+    });
     pythons.push(py);
     const key = uniqueName('k');
     const sent = await runPythonJson<{ id: string }>(
@@ -176,7 +222,12 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
     await py.stop();
     const nodeHost = `${uniqueName('node-bounce')}@test`;
     hosts.push(nodeHost);
-    extraWorkers.push(await startWorker({ brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname: nodeHost, queues: [pq] } }, { providers: [SharedTasks] }));
+    extraWorkers.push(
+      await startWorker(
+        { brokerUrl: BROKER, resultBackend: BACKEND, worker: { hostname: nodeHost, queues: [pq] } },
+        { providers: [SharedTasks] },
+      ),
+    );
     expect(await result.get({ timeout: 20_000 })).toEqual({ ran_on: 'node', key, retries: 1, parent_id: sent.id });
   });
 
@@ -184,9 +235,22 @@ describe('Redis: task semantics across Python Celery and our worker', () => {
     const id = randomUUID();
     ids.push(id);
     const env = structuredClone(RETRY_VECTOR.envelope);
-    Object.assign(env.headers, { task: 'tasks.add', id, root_id: id, parent_id: id, argsrepr: '(40, 2)', eta: new Date(Date.now() + 1500).toISOString().replace('Z', '+00:00') });
-    env.body = Buffer.from(JSON.stringify([[40, 2], {}, { callbacks: null, errbacks: null, chain: null, chord: null }])).toString('base64');
-    Object.assign(env.properties, { correlation_id: id, delivery_tag: randomUUID(), delivery_info: { exchange: '', routing_key: queue } });
+    Object.assign(env.headers, {
+      task: 'tasks.add',
+      id,
+      root_id: id,
+      parent_id: id,
+      argsrepr: '(40, 2)',
+      eta: new Date(Date.now() + 1500).toISOString().replace('Z', '+00:00'),
+    });
+    env.body = Buffer.from(
+      JSON.stringify([[40, 2], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]),
+    ).toString('base64');
+    Object.assign(env.properties, {
+      correlation_id: id,
+      delivery_tag: randomUUID(),
+      delivery_info: { exchange: '', routing_key: queue },
+    });
     await r.lpush(queue, JSON.stringify(env));
     expect(await client.asyncResult(id).get({ timeout: 20_000 })).toBe(42);
   });

@@ -63,8 +63,22 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
     r = inspector(REDIS_DB);
     probe = newBroker(vh.url, { publishTimeout: 20_000 });
     const worker = { concurrency: 4, sendTaskEvents: true };
-    workers.push(await startWorker({ brokerUrl: vh.url, resultBackend: 'rpc://', worker: { ...worker, queues: [qRpc], hostname: hostRpc } }, { imports: [TasksModule], providers: [AmqpTestTasks] }));
-    workers.push(await startWorker({ brokerUrl: vh.url, resultBackend: REDIS, worker: { ...worker, queues: [qRedis, qShared], hostname: hostRedis } }, { imports: [TasksModule], providers: [AmqpTestTasks] }));
+    workers.push(
+      await startWorker(
+        { brokerUrl: vh.url, resultBackend: 'rpc://', worker: { ...worker, queues: [qRpc], hostname: hostRpc } },
+        { imports: [TasksModule], providers: [AmqpTestTasks] },
+      ),
+    );
+    workers.push(
+      await startWorker(
+        {
+          brokerUrl: vh.url,
+          resultBackend: REDIS,
+          worker: { ...worker, queues: [qRedis, qShared], hostname: hostRedis },
+        },
+        { imports: [TasksModule], providers: [AmqpTestTasks] },
+      ),
+    );
   }, 120_000);
   afterAll(async () => {
     await Promise.all(pyWorkers.map((w) => w.stop()));
@@ -90,14 +104,18 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
     ids.push(out.id);
     return out;
   }
-  const meta = async (id: string) => JSON.parse((await r.get(`celery-task-meta-${id}`)) ?? 'null') as { status: string; result: unknown } | null;
+  const meta = async (id: string) =>
+    JSON.parse((await r.get(`celery-task-meta-${id}`)) ?? 'null') as { status: string; result: unknown } | null;
   /**
    * Messages in each delay level (exact, by passive declare). Tests look at the level their own delay
    * enters first (the highest 1 bit of the whole seconds), as other tests' messages share the topology.
    */
-  const delayedLevels = async () => Promise.all(Array.from({ length: 28 }, (_, l) => probe.queueLength(`celery_delayed_${l}`)));
+  const delayedLevels = async () =>
+    Promise.all(Array.from({ length: 28 }, (_, l) => probe.queueLength(`celery_delayed_${l}`)));
   async function queueRow(queue: string): Promise<{ ready: number; unacked: number }> {
-    const row = (await vh.list('queues', ['name', 'messages_ready', 'messages_unacknowledged'])).find((q) => q[0] === queue);
+    const row = (await vh.list('queues', ['name', 'messages_ready', 'messages_unacknowledged'])).find(
+      (q) => q[0] === queue,
+    );
     return { ready: Number(row?.[1] ?? 0), unacked: Number(row?.[2] ?? 0) };
   }
 
@@ -106,8 +124,12 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
     ['redis://…/10', () => REDIS, () => qRedis],
   ])('Python client -> Nest worker, results on %s', (_label, backend, queue) => {
     it('send_task("tasks.add", (2, 3)).get() is 5, and kwargs work too', async () => {
-      await expect(pyCall(`app.send_task("tasks.add", (2, 3), queue=${py(queue())})`, backend())).resolves.toMatchObject({ result: 5, state: 'SUCCESS' });
-      await expect(pyCall(`app.send_task("tasks.add", kwargs={"x": 2, "y": 3}, queue=${py(queue())})`, backend())).resolves.toMatchObject({ result: 5 });
+      await expect(
+        pyCall(`app.send_task("tasks.add", (2, 3), queue=${py(queue())})`, backend()),
+      ).resolves.toMatchObject({ result: 5, state: 'SUCCESS' });
+      await expect(
+        pyCall(`app.send_task("tasks.add", kwargs={"x": 2, "y": 3}, queue=${py(queue())})`, backend()),
+      ).resolves.toMatchObject({ result: 5 });
     });
 
     it('tasks.fail raises in Python with our message', async () => {
@@ -126,7 +148,15 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
     const queue = uniqueName('py');
     let client: RunningClient;
     beforeAll(async () => {
-      pyWorkers.push(await startPythonWorker({ broker: vh.url, backend: backend(), queues: [queue], hostname: `${uniqueName('py')}@test`, readyTimeoutMs: 60_000 }));
+      pyWorkers.push(
+        await startPythonWorker({
+          broker: vh.url,
+          backend: backend(),
+          queues: [queue],
+          hostname: `${uniqueName('py')}@test`,
+          readyTimeoutMs: 60_000,
+        }),
+      );
       client = await startClient({ brokerUrl: vh.url, resultBackend: backend() });
       clients.push(client);
     }, 90_000);
@@ -148,7 +178,13 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
 
   it('a Python worker and ours share one queue without redeclare errors, and both run some tasks', async () => {
     const pyHost = `${uniqueName('py-shared')}@test`;
-    const pw = await startPythonWorker({ app: 'shared_app', broker: vh.url, backend: REDIS, queues: [qShared], hostname: pyHost });
+    const pw = await startPythonWorker({
+      app: 'shared_app',
+      broker: vh.url,
+      backend: REDIS,
+      queues: [qShared],
+      hostname: pyHost,
+    });
     pyWorkers.push(pw);
     const n = 60;
     const out = await runPythonJson<{ ids: string[]; results: number[] }>(
@@ -166,9 +202,15 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
   }, 180_000);
 
   it('`celery inspect ping` over AMQP gets pong from our worker', async () => {
-    const { stdout } = await run(PYTHON, ['-m', 'celery', '-A', 'celery_app', 'inspect', 'ping', '-d', hostRedis, '-t', '5'], {
-      cwd: APP_DIR, env: { ...process.env, PYTHONPATH: APP_DIR, ...pyEnv('') }, timeout: 60_000,
-    });
+    const { stdout } = await run(
+      PYTHON,
+      ['-m', 'celery', '-A', 'celery_app', 'inspect', 'ping', '-d', hostRedis, '-t', '5'],
+      {
+        cwd: APP_DIR,
+        env: { ...process.env, PYTHONPATH: APP_DIR, ...pyEnv('') },
+        timeout: 60_000,
+      },
+    );
     expect(stdout).toContain(hostRedis);
     expect(stdout).toMatch(/OK[\s\S]*pong/);
   });
@@ -183,12 +225,19 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
   });
 
   it('`celery events --dump` shows our worker-heartbeat', async () => {
-    const child: ChildProcess = spawn(PYTHON, ['-m', 'celery', '-A', 'celery_app', 'events', '--dump'], { cwd: APP_DIR, env: { ...process.env, PYTHONPATH: APP_DIR, ...pyEnv('') } });
+    const child: ChildProcess = spawn(PYTHON, ['-m', 'celery', '-A', 'celery_app', 'events', '--dump'], {
+      cwd: APP_DIR,
+      env: { ...process.env, PYTHONPATH: APP_DIR, ...pyEnv('') },
+    });
     let out = '';
     child.stdout!.on('data', (d) => (out += d));
     child.stderr!.on('data', (d) => (out += d));
     try {
-      await waitFor(() => out.split('\n').some((l) => l.includes(hostRpc) && /heartbeat/.test(l)), `a worker-heartbeat of ${hostRpc} in:\n${out}`, 30_000);
+      await waitFor(
+        () => out.split('\n').some((l) => l.includes(hostRpc) && /heartbeat/.test(l)),
+        `a worker-heartbeat of ${hostRpc} in:\n${out}`,
+        30_000,
+      );
     } finally {
       child.kill('SIGTERM');
     }
@@ -205,10 +254,14 @@ describe('AMQP: the Nest worker and Python Celery 5.2.6 on one vhost', () => {
     ids.push(sent.id, sent.far);
     // Both come to the worker at once; it moves them into the delay topology and acks them:
     // 5 s (6 s rounded down on arrival) waits first in level 2, 3599 s in level 11.
-    await waitFor(async () => {
-      const levels = await delayedLevels();
-      return levels[2] >= 1 && levels[11] >= 1;
-    }, 'both messages in the delay queues', 15_000);
+    await waitFor(
+      async () => {
+        const levels = await delayedLevels();
+        return levels[2] >= 1 && levels[11] >= 1;
+      },
+      'both messages in the delay queues',
+      15_000,
+    );
     expect(await queueRow(qRedis)).toEqual({ ready: 0, unacked: 0 });
     expect(runs.get(key)).toBeUndefined();
     await waitFor(async () => (await meta(sent.id))?.status === 'SUCCESS', 'the countdown task to succeed', 30_000);

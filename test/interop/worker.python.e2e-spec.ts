@@ -46,7 +46,10 @@ print(json.dumps(out))
 
   beforeAll(async () => {
     r = inspector(DB);
-    worker = await startWorker({ brokerUrl: URL, resultBackend: URL, worker: { queues: [queue], concurrency: 4 } }, { imports: [TasksModule] });
+    worker = await startWorker(
+      { brokerUrl: URL, resultBackend: URL, worker: { queues: [queue], concurrency: 4 } },
+      { imports: [TasksModule] },
+    );
   });
   afterAll(async () => {
     await worker?.close();
@@ -87,7 +90,11 @@ print(json.dumps(out))
   });
 
   it('leaves nothing waiting or unacked on the queue', async () => {
-    await waitFor(async () => (await waiting(r, queue)) === 0 && (await unackedFor(r, queue)).length === 0, 'the queue and unacked to be empty', 20_000);
+    await waitFor(
+      async () => (await waiting(r, queue)) === 0 && (await unackedFor(r, queue)).length === 0,
+      'the queue and unacked to be empty',
+      20_000,
+    );
     expect(await waiting(r, queue)).toBe(0);
     expect(await unackedFor(r, queue)).toEqual([]);
     // Every task sent above arrived and ran: our worker stored a result for each.

@@ -50,8 +50,15 @@ const NEST11_CJS: AppSpec = {
   name: 'nest11-cjs',
   type: 'commonjs',
   deps: {
-    '@nestjs/common': '11.2.10', '@nestjs/core': '11.2.10', '@nestjs/microservices': '11.2.6', '@nestjs/platform-express': '11.2.10',
-    'reflect-metadata': '0.2.2', rxjs: '7.8.2', ioredis: '5.9.2', typescript: '5.9.3', '@types/node': '20.19.43',
+    '@nestjs/common': '11.2.10',
+    '@nestjs/core': '11.2.10',
+    '@nestjs/microservices': '11.2.6',
+    '@nestjs/platform-express': '11.2.10',
+    'reflect-metadata': '0.2.2',
+    rxjs: '7.8.2',
+    ioredis: '5.9.2',
+    typescript: '5.9.3',
+    '@types/node': '20.19.43',
   },
   compilerOptions: { ...COMMON_TS, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
 };
@@ -60,8 +67,15 @@ const NEST12_ESM: AppSpec = {
   name: 'nest12-esm',
   type: 'module',
   deps: {
-    '@nestjs/common': '12.5.1', '@nestjs/core': '12.5.1', '@nestjs/microservices': '12.1.1', '@nestjs/platform-express': '12.5.1',
-    'reflect-metadata': '0.2.2', rxjs: '7.8.2', ioredis: '6.0.0', typescript: '6.0.3', '@types/node': '20.19.43',
+    '@nestjs/common': '12.5.1',
+    '@nestjs/core': '12.5.1',
+    '@nestjs/microservices': '12.1.1',
+    '@nestjs/platform-express': '12.5.1',
+    'reflect-metadata': '0.2.2',
+    rxjs: '7.8.2',
+    ioredis: '6.0.0',
+    typescript: '6.0.3',
+    '@types/node': '20.19.43',
   },
   compilerOptions: { ...COMMON_TS, module: 'nodenext', moduleResolution: 'nodenext', types: ['node'] },
 };
@@ -70,8 +84,14 @@ const NEST10_CJS: AppSpec = {
   name: 'nest10-cjs',
   type: 'commonjs',
   deps: {
-    '@nestjs/common': '10.4.9', '@nestjs/core': '10.4.9', '@nestjs/microservices': '10.4.9', '@nestjs/platform-express': '10.4.9',
-    'reflect-metadata': '0.1.14', rxjs: '7.8.1', typescript: '5.9.3', '@types/node': '20.19.43',
+    '@nestjs/common': '10.4.9',
+    '@nestjs/core': '10.4.9',
+    '@nestjs/microservices': '10.4.9',
+    '@nestjs/platform-express': '10.4.9',
+    'reflect-metadata': '0.1.14',
+    rxjs: '7.8.1',
+    typescript: '5.9.3',
+    '@types/node': '20.19.43',
   },
   // Nest 10 has no AsyncMicroserviceOptions (worker.ts): this app compiles the in-process boot only.
   compilerOptions: { ...COMMON_TS, module: 'commonjs', moduleResolution: 'node10', esModuleInterop: true },
@@ -111,11 +131,25 @@ describe('the npm package installed in fresh Nest apps', () => {
 
   async function createApp(spec: AppSpec): Promise<string> {
     const dir = join(base, spec.name);
-    cpSync(APP_SRC, join(dir, 'src'), { recursive: true, filter: (f) => spec !== NEST10_CJS || !/(worker|api)\.ts$/.test(f) });
-    const pkg = { name: spec.name, private: true, type: spec.type, dependencies: { 'nestjs-celery': `file:${tarball}`, ...spec.deps } };
+    cpSync(APP_SRC, join(dir, 'src'), {
+      recursive: true,
+      filter: (f) => spec !== NEST10_CJS || !/(worker|api)\.ts$/.test(f),
+    });
+    const pkg = {
+      name: spec.name,
+      private: true,
+      type: spec.type,
+      dependencies: { 'nestjs-celery': `file:${tarball}`, ...spec.deps },
+    };
     writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
-    writeFileSync(join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: spec.compilerOptions, include: ['src'] }, null, 2));
-    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({ compilerOptions: spec.compilerOptions, include: ['src'] }, null, 2),
+    );
+    await run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+      cwd: dir,
+      maxBuffer: 64 * 1024 * 1024,
+    });
     await run('npx', ['tsc', '-p', 'tsconfig.json'], { cwd: dir }).catch((err: { stdout?: string }) => {
       throw new Error(`${spec.name}: tsc failed:\n${err.stdout}`);
     });
@@ -134,7 +168,11 @@ describe('the npm package installed in fresh Nest apps', () => {
   }
 
   function start(dir: string, file: string, env: NodeJS.ProcessEnv): { child: ChildProcess; out: OutputWatcher } {
-    const child = spawn(process.execPath, [join(dir, 'dist', file)], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(dir, 'dist', file)], {
+      cwd: dir,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.push(child);
     return { child, out: new OutputWatcher(child, `${dir}/${file}`) };
   }
@@ -147,7 +185,10 @@ describe('the npm package installed in fresh Nest apps', () => {
   }
 
   async function http(url: string, init?: { method: string; body: unknown }): Promise<Record<string, unknown>> {
-    const res = await fetch(url, init && { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) });
+    const res = await fetch(
+      url,
+      init && { method: init.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(init.body) },
+    );
     expect(res.ok).toBe(true);
     return (await res.json()) as Record<string, unknown>;
   }
@@ -169,10 +210,17 @@ describe('the npm package installed in fresh Nest apps', () => {
       const sent = await http(`${url}/tasks`, { method: 'POST', body: { task: 'pkg.add', args: [2, 3] } });
       expect(sent.taskId).toMatch(UUID);
       ids.push(sent.taskId as string);
-      expect(await http(`${url}/tasks/${sent.taskId}?wait=30`)).toEqual({ id: sent.taskId, state: 'SUCCESS', result: 5 });
+      expect(await http(`${url}/tasks/${sent.taskId}?wait=30`)).toEqual({
+        id: sent.taskId,
+        state: 'SUCCESS',
+        result: 5,
+      });
 
       // A task that throws: the HTTP answer carries the failure.
-      const failing = await http(`${url}/tasks`, { method: 'POST', body: { task: 'pkg.fail', args: ['boom from the package test'] } });
+      const failing = await http(`${url}/tasks`, {
+        method: 'POST',
+        body: { task: 'pkg.fail', args: ['boom from the package test'] },
+      });
       ids.push(failing.taskId as string);
       expect(await http(`${url}/tasks/${failing.taskId}?wait=30`)).toEqual({
         id: failing.taskId,
@@ -181,7 +229,11 @@ describe('the npm package installed in fresh Nest apps', () => {
       });
 
       // The CLI the package installs into node_modules/.bin.
-      const cli = await run('npx', ['taskq', 'call', 'pkg.add', '--args', '[20,22]', '--queue', queue, '--wait', '30'], { cwd: dir, env });
+      const cli = await run(
+        'npx',
+        ['taskq', 'call', 'pkg.add', '--args', '[20,22]', '--queue', queue, '--wait', '30'],
+        { cwd: dir, env },
+      );
       const printed = JSON.parse(cli.stdout) as Record<string, unknown>;
       ids.push(printed.id as string);
       expect(printed).toMatchObject({ state: 'SUCCESS', result: 42 });
@@ -193,10 +245,16 @@ describe('the npm package installed in fresh Nest apps', () => {
 
   it('nest10-cjs: compiles, boots and runs a task on memory://; on redis:// or amqp:// without the driver it says what to npm install', async () => {
     const dir = apps.get(NEST10_CJS.name)!;
-    const ok = await run(process.execPath, [join(dir, 'dist', 'boot.js')], { cwd: dir, env: { ...process.env, TASKQUEUE_BROKER_URL: 'memory://pkg10' } });
+    const ok = await run(process.execPath, [join(dir, 'dist', 'boot.js')], {
+      cwd: dir,
+      env: { ...process.env, TASKQUEUE_BROKER_URL: 'memory://pkg10' },
+    });
     expect(JSON.parse(ok.stdout.trim().split('\n').pop()!)).toEqual({ result: 5 });
 
-    const failed = await run(process.execPath, [join(dir, 'dist', 'boot.js')], { cwd: dir, env: { ...process.env, TASKQUEUE_BROKER_URL: redisUrlFor(DB) } }).then(
+    const failed = await run(process.execPath, [join(dir, 'dist', 'boot.js')], {
+      cwd: dir,
+      env: { ...process.env, TASKQUEUE_BROKER_URL: redisUrlFor(DB) },
+    }).then(
       () => null,
       (err: { code: number; stderr: string }) => err,
     );
@@ -206,7 +264,11 @@ describe('the npm package installed in fresh Nest apps', () => {
 
     const noAmqp = await run(process.execPath, [join(dir, 'dist', 'boot.js')], {
       cwd: dir,
-      env: { ...process.env, TASKQUEUE_BROKER_URL: 'amqp://guest:guest@127.0.0.1:5672//', TASKQUEUE_RESULT_BACKEND: 'memory://pkg10' },
+      env: {
+        ...process.env,
+        TASKQUEUE_BROKER_URL: 'amqp://guest:guest@127.0.0.1:5672//',
+        TASKQUEUE_RESULT_BACKEND: 'memory://pkg10',
+      },
     }).then(
       () => null,
       (err: { code: number; stderr: string }) => err,

@@ -41,7 +41,16 @@ describe('Redis: a blocking wait on a dead connection is rebuilt', () => {
 
   it('the idle consumer gets no answer past its timeout, reconnects, and runs the next task', async () => {
     const viaProxy = `redis://127.0.0.1:${RELIABILITY_PORTS.watchdogProxy}/${db}`;
-    worker = await startWorker({ brokerUrl: viaProxy, resultBackend: direct, defaultQueue: queue, redis: { blockTimeout: 1 }, worker: { queues: [queue], concurrency: 2 } }, { imports: [TasksModule] });
+    worker = await startWorker(
+      {
+        brokerUrl: viaProxy,
+        resultBackend: direct,
+        defaultQueue: queue,
+        redis: { blockTimeout: 1 },
+        worker: { queues: [queue], concurrency: 2 },
+      },
+      { imports: [TasksModule] },
+    );
     client = await startClient({ brokerUrl: direct, resultBackend: direct, defaultQueue: queue });
     const first = await client.client.sendTask('tasks.add', [1, 2]);
     ids.push(first.id);

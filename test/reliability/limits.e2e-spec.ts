@@ -22,7 +22,10 @@ describe('Limits and numeric headers (Redis)', () => {
 
   beforeAll(async () => {
     r = inspector(suiteDb('reliability'));
-    worker = await startWorker({ brokerUrl: URL, resultBackend: URL, defaultQueue: queue, worker: { queues: [queue], concurrency: 4 } }, { imports: [TasksModule] });
+    worker = await startWorker(
+      { brokerUrl: URL, resultBackend: URL, defaultQueue: queue, worker: { queues: [queue], concurrency: 4 } },
+      { imports: [TasksModule] },
+    );
     client = await startClient({ brokerUrl: URL, resultBackend: URL, defaultQueue: queue });
   });
   afterAll(async () => {
@@ -53,7 +56,10 @@ describe('Limits and numeric headers (Redis)', () => {
     const id = String(msg.headers.id);
     ids.push(id);
     await worker.broker.publish(queue, msg);
-    const dead = await waitFor(async () => (await worker.broker.readDeadLetters(queue)).find((d) => d.message.headers.id === id), 'the dead letter');
+    const dead = await waitFor(
+      async () => (await worker.broker.readDeadLetters(queue)).find((d) => d.message.headers.id === id),
+      'the dead letter',
+    );
     expect(dead.reason).toMatch(reason);
     expect((await client.client.asyncResult(id).meta()).status).toBe(TaskState.PENDING);
   });

@@ -48,8 +48,23 @@ describe('RabbitMQ cluster: failover with quorum queues', () => {
     const url = nodes.map((n) => `amqp://guest:guest@127.0.0.1:${n.port}//`).join(';');
     const amqp = { queueType: 'quorum' as const, reconnectDelay: 100, reconnectMaxDelay: 1000 };
     const backend = suiteRedisUrl('reliability');
-    worker = await startWorker({ brokerUrl: url, resultBackend: backend, defaultQueue: queue, amqp, worker: { queues: [queue], concurrency: 20 } }, { imports: [RecordModule] });
-    client = await startClient({ brokerUrl: url, resultBackend: backend, defaultQueue: queue, amqp, publishTimeout: 30_000 });
+    worker = await startWorker(
+      {
+        brokerUrl: url,
+        resultBackend: backend,
+        defaultQueue: queue,
+        amqp,
+        worker: { queues: [queue], concurrency: 20 },
+      },
+      { imports: [RecordModule] },
+    );
+    client = await startClient({
+      brokerUrl: url,
+      resultBackend: backend,
+      defaultQueue: queue,
+      amqp,
+      publishTimeout: 30_000,
+    });
     const sentAt = new Map<number, number>();
     let publishRetries = 0;
     let killAt = 0;
@@ -79,14 +94,20 @@ describe('RabbitMQ cluster: failover with quorum queues', () => {
       }
     };
     await Promise.all(Array.from({ length: 20 }, lane));
-    const counts = await waitFor(async () => {
-      const all = await runs.redis!.hgetall(runs.key);
-      return Object.keys(all).length >= TOTAL ? all : null;
-    }, `all ${TOTAL} tasks to run`, 180_000).catch(async () => runs.redis!.hgetall(runs.key));
+    const counts = await waitFor(
+      async () => {
+        const all = await runs.redis!.hgetall(runs.key);
+        return Object.keys(all).length >= TOTAL ? all : null;
+      },
+      `all ${TOTAL} tasks to run`,
+      180_000,
+    ).catch(async () => runs.redis!.hgetall(runs.key));
     const { lost, duplicated } = tally(counts, TOTAL);
     const afterKill = [...sentAt].filter(([, t]) => t >= killAt).map(([i]) => runs.at.get(i) ?? Infinity);
     const resumeMs = Math.min(...afterKill) - killAt;
-    process.stdout.write(`[rabbitmq failover] tasks=${TOTAL} lost=${lost.length} duplicated=${duplicated} publishRetries=${publishRetries} resumeMs=${resumeMs}\n`);
+    process.stdout.write(
+      `[rabbitmq failover] tasks=${TOTAL} lost=${lost.length} duplicated=${duplicated} publishRetries=${publishRetries} resumeMs=${resumeMs}\n`,
+    );
     expect(lost).toEqual([]);
     expect(Number.isFinite(resumeMs)).toBe(true);
   }, 300_000);

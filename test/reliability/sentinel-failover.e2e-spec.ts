@@ -35,15 +35,22 @@ describe('Redis Sentinel: failover under load', () => {
     runs.key = `${queue}:runs`;
     runs.redis = inspector(suiteDb('reliability'));
     master = await startRedisServer(P.sentinelMaster);
-    servers.push(master, await startRedisServer(P.sentinelReplica, ['--replicaof', '127.0.0.1', String(P.sentinelMaster)]));
+    servers.push(
+      master,
+      await startRedisServer(P.sentinelReplica, ['--replicaof', '127.0.0.1', String(P.sentinelMaster)]),
+    );
     for (const port of P.sentinels) servers.push(await startSentinel(port, dir, NAME, P.sentinelMaster));
     const s = new Redis({ port: P.sentinels[0], host: '127.0.0.1' });
     try {
-      await waitFor(async () => {
-        const replicas = (await s.call('SENTINEL', 'REPLICAS', NAME)) as unknown[];
-        const others = (await s.call('SENTINEL', 'SENTINELS', NAME)) as unknown[];
-        return replicas.length === 1 && others.length === 2;
-      }, 'the Sentinels to see the replica and each other', 30_000);
+      await waitFor(
+        async () => {
+          const replicas = (await s.call('SENTINEL', 'REPLICAS', NAME)) as unknown[];
+          const others = (await s.call('SENTINEL', 'SENTINELS', NAME)) as unknown[];
+          return replicas.length === 1 && others.length === 2;
+        },
+        'the Sentinels to see the replica and each other',
+        30_000,
+      );
     } finally {
       s.disconnect();
     }
@@ -58,8 +65,16 @@ describe('Redis Sentinel: failover under load', () => {
   });
 
   it(`${TOTAL} tasks, master SIGKILLed after ${KILL_AT}: none lost, worker and client go on`, async () => {
-    worker = await startWorker({ brokerUrl: url, defaultQueue: queue, worker: { queues: [queue], concurrency: 20 } }, { imports: [RecordModule] });
-    client = await startClient({ brokerUrl: url, defaultQueue: queue, publishTimeout: 30_000, redis: { waitReplicas: 1 } });
+    worker = await startWorker(
+      { brokerUrl: url, defaultQueue: queue, worker: { queues: [queue], concurrency: 20 } },
+      { imports: [RecordModule] },
+    );
+    client = await startClient({
+      brokerUrl: url,
+      defaultQueue: queue,
+      publishTimeout: 30_000,
+      redis: { waitReplicas: 1 },
+    });
     const sentAt = new Map<number, number>();
     let publishRetries = 0;
     let killAt = 0;
@@ -87,15 +102,19 @@ describe('Redis Sentinel: failover under load', () => {
           void master.stop('SIGKILL').then(async () => {
             // A supervisor restarts the dead master; the Sentinels turn it into a replica of the
             // new master, so that WAIT 1 can be satisfied again.
-            await waitFor(async () => {
-              const s = new Redis({ port: P.sentinels[0], host: '127.0.0.1' });
-              try {
-                const addr = (await s.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as string[];
-                return Number(addr[1]) !== P.sentinelMaster;
-              } finally {
-                s.disconnect();
-              }
-            }, 'the Sentinels to promote the replica', 60_000);
+            await waitFor(
+              async () => {
+                const s = new Redis({ port: P.sentinels[0], host: '127.0.0.1' });
+                try {
+                  const addr = (await s.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', NAME)) as string[];
+                  return Number(addr[1]) !== P.sentinelMaster;
+                } finally {
+                  s.disconnect();
+                }
+              },
+              'the Sentinels to promote the replica',
+              60_000,
+            );
             servers.push(await startRedisServer(P.sentinelMaster));
           });
         }
@@ -103,15 +122,21 @@ describe('Redis Sentinel: failover under load', () => {
       }
     };
     await Promise.all(Array.from({ length: 20 }, lane));
-    const counts = await waitFor(async () => {
-      const all = await runs.redis!.hgetall(runs.key);
-      return Object.keys(all).length >= TOTAL ? all : null;
-    }, `all ${TOTAL} tasks to run`, 120_000).catch(async () => runs.redis!.hgetall(runs.key));
+    const counts = await waitFor(
+      async () => {
+        const all = await runs.redis!.hgetall(runs.key);
+        return Object.keys(all).length >= TOTAL ? all : null;
+      },
+      `all ${TOTAL} tasks to run`,
+      120_000,
+    ).catch(async () => runs.redis!.hgetall(runs.key));
     const { lost, duplicated } = tally(counts, TOTAL);
     const afterKill = [...sentAt].filter(([, t]) => t >= killAt).map(([i]) => runs.at.get(i) ?? Infinity);
     const resumeMs = Math.min(...afterKill) - killAt;
     // The figures for docs/operations.md (printed, not asserted: no wall-clock bounds in tests).
-    process.stdout.write(`[sentinel failover] tasks=${TOTAL} lost=${lost.length} duplicated=${duplicated} publishRetries=${publishRetries} resumeMs=${resumeMs}\n`);
+    process.stdout.write(
+      `[sentinel failover] tasks=${TOTAL} lost=${lost.length} duplicated=${duplicated} publishRetries=${publishRetries} resumeMs=${resumeMs}\n`,
+    );
     expect(lost).toEqual([]);
     expect(Number.isFinite(resumeMs)).toBe(true);
   });
@@ -119,7 +144,10 @@ describe('Redis Sentinel: failover under load', () => {
   it('Python Celery (kombu sentinel transport) shares the queues both ways', async () => {
     const pyUrl = P.sentinels.map((p) => `sentinel://127.0.0.1:${p}`).join(';');
     const env = { TQ_MASTER_NAME: NAME };
-    worker ??= await startWorker({ brokerUrl: url, defaultQueue: queue, worker: { queues: [queue], concurrency: 20 } }, { imports: [RecordModule] });
+    worker ??= await startWorker(
+      { brokerUrl: url, defaultQueue: queue, worker: { queues: [queue], concurrency: 20 } },
+      { imports: [RecordModule] },
+    );
     client ??= await startClient({ brokerUrl: url, defaultQueue: queue, publishTimeout: 30_000 });
 
     // Python client -> our worker, result read back by Python.
@@ -132,7 +160,14 @@ describe('Redis Sentinel: failover under load', () => {
 
     // Our client -> a Python worker, result read back by us.
     const pyQueue = `${queue}-py`;
-    const py = await startPythonWorker({ app: 'celery_sentinel_app', broker: pyUrl, backend: pyUrl, queues: [pyQueue], hostname: `${pyQueue}@localhost`, env });
+    const py = await startPythonWorker({
+      app: 'celery_sentinel_app',
+      broker: pyUrl,
+      backend: pyUrl,
+      queues: [pyQueue],
+      hostname: `${pyQueue}@localhost`,
+      env,
+    });
     try {
       const result = await client.client.sendTask('py.add', [20, 22], {}, { queue: pyQueue });
       expect(await result.get({ timeout: 30_000 })).toBe(42);

@@ -23,7 +23,18 @@ describe('Start-up and broker outages', () => {
   /** A Redis with a restricted user `app` (and the default user), for the last two tests. */
   let aclServer: PrivateServer;
   beforeAll(async () => {
-    aclServer = await startRedisServer(RELIABILITY_PORTS.aclRedis, ['--user', 'app', 'on', '>apppw', '~*', '&*', '+@all', '-evalsha', '-eval', '-brpop']);
+    aclServer = await startRedisServer(RELIABILITY_PORTS.aclRedis, [
+      '--user',
+      'app',
+      'on',
+      '>apppw',
+      '~*',
+      '&*',
+      '+@all',
+      '-evalsha',
+      '-eval',
+      '-brpop',
+    ]);
     servers.push(aclServer);
   });
   afterAll(async () => {
@@ -35,13 +46,18 @@ describe('Start-up and broker outages', () => {
     const port = RELIABILITY_PORTS.startupRedis;
     const url = `redis://127.0.0.1:${port}/0`;
     const worker = start(WORKER, { TASKQUEUE_BROKER_URL: url });
-    await worker.waitForOutput(/Cannot connect to redis:\/\/127\.0\.0\.1:\d+\/0: connect ECONNREFUSED[^\n]*Trying again in [\d.]+ s \(2\/100\)/, 30_000);
+    await worker.waitForOutput(
+      /Cannot connect to redis:\/\/127\.0\.0\.1:\d+\/0: connect ECONNREFUSED[^\n]*Trying again in [\d.]+ s \(2\/100\)/,
+      30_000,
+    );
     const server = await startRedisServer(port);
     servers.push(server);
     await worker.waitForOutput(/ready\./, 60_000);
     const r = new Redis({ port, host: '127.0.0.1' });
     try {
-      const call = startNode(CLI, ['call', 'tasks.add', '--args', '[20,22]', '--queue', queue, '--wait', '20'], { TASKQUEUE_BROKER_URL: url });
+      const call = startNode(CLI, ['call', 'tasks.add', '--args', '[20,22]', '--queue', queue, '--wait', '20'], {
+        TASKQUEUE_BROKER_URL: url,
+      });
       expect((await call.exited).code).toBe(0);
       expect(JSON.parse(call.output())).toMatchObject({ state: 'SUCCESS', result: 42 });
     } finally {
@@ -55,7 +71,9 @@ describe('Start-up and broker outages', () => {
     const worker = start(WORKER, { TASKQUEUE_BROKER_URL: `redis://app:apppw@127.0.0.1:${port}/0` });
     const { code } = await worker.exited;
     expect(code).toBe(1);
-    expect(worker.output()).toMatch(/User app at redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/0 lacks permissions the task queue needs: BRPOP, EVALSHA, EVAL\./);
+    expect(worker.output()).toMatch(
+      /User app at redis:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/0 lacks permissions the task queue needs: BRPOP, EVALSHA, EVAL\./,
+    );
     expect(worker.output()).not.toMatch(/^\s+at /m);
   });
 
@@ -65,7 +83,17 @@ describe('Start-up and broker outages', () => {
     const id = `${uniqueName('stored')}`;
     const r = new Redis({ port: backendPort, host: '127.0.0.1', db: 3 });
     try {
-      await r.set(`celery-task-meta-${id}`, JSON.stringify({ status: 'SUCCESS', result: 7, traceback: null, children: [], date_done: '2026-01-01T00:00:00.000000', task_id: id }));
+      await r.set(
+        `celery-task-meta-${id}`,
+        JSON.stringify({
+          status: 'SUCCESS',
+          result: 7,
+          traceback: null,
+          children: [],
+          date_done: '2026-01-01T00:00:00.000000',
+          task_id: id,
+        }),
+      );
       const api = start(API, {
         PORT: String(httpPort),
         TASKQUEUE_BROKER_URL: `redis://127.0.0.1:${RELIABILITY_PORTS.dead}/0`,
@@ -74,7 +102,11 @@ describe('Start-up and broker outages', () => {
       await api.waitForOutput(/api listening/, 60_000);
       const base = `http://127.0.0.1:${httpPort}/tasks`;
       for (let i = 0; i < 2; i++) {
-        const res = await fetch(base, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: 'tasks.add', args: [1, 2] }) });
+        const res = await fetch(base, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ task: 'tasks.add', args: [1, 2] }),
+        });
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toBe('5');
         expect((await res.json()).message).toMatch(/Redis at redis:\/\/127\.0\.0\.1:\d+\/0/);

@@ -62,7 +62,8 @@ async function cleanRedis(names: string[], ids: string[]): Promise<void> {
     cursor = next;
     for (const key of keys) {
       if (names.some((n) => key.includes(n))) await r.del(key);
-      else if (key.startsWith('_kombu.binding.')) for (const m of await r.smembers(key)) if (names.some((n) => m.includes(n))) await r.srem(key, m);
+      else if (key.startsWith('_kombu.binding.'))
+        for (const m of await r.smembers(key)) if (names.some((n) => m.includes(n))) await r.srem(key, m);
     }
   } while (cursor !== '0');
   if (ids.length) await r.del(...ids.map((id) => `celery-task-meta-${id}`));
@@ -120,7 +121,12 @@ export function poolSuite(target: PoolBroker, kind: 'threads' | 'processes'): vo
       return { worker, queue, hostname };
     };
 
-    const send = async (w: Started, task: string, args: unknown[], options: { timeLimit?: number; softTimeLimit?: number } = {}): Promise<AsyncResult> => {
+    const send = async (
+      w: Started,
+      task: string,
+      args: unknown[],
+      options: { timeLimit?: number; softTimeLimit?: number } = {},
+    ): Promise<AsyncResult> => {
       const r = await client.sendTask(task, args, {}, { queue: w.queue, ...options });
       ids.push(r.id);
       return r;
@@ -143,7 +149,11 @@ export function poolSuite(target: PoolBroker, kind: 'threads' | 'processes'): vo
       app = await NestFactory.createApplicationContext(ClientModule, { logger: false });
       client = app.get(TaskClient);
       broker = app.get(TASK_QUEUE_BROKER);
-      main = await startWorker({ TASKQUEUE_MAX_TASKS_PER_CHILD: '4', TASKQUEUE_MAX_MEMORY_PER_CHILD: '320000', TASKQUEUE_MAX_HEAP_PER_CHILD: '600' });
+      main = await startWorker({
+        TASKQUEUE_MAX_TASKS_PER_CHILD: '4',
+        TASKQUEUE_MAX_MEMORY_PER_CHILD: '320000',
+        TASKQUEUE_MAX_HEAP_PER_CHILD: '600',
+      });
     }, 120_000);
 
     afterAll(async () => {
@@ -161,14 +171,22 @@ export function poolSuite(target: PoolBroker, kind: 'threads' | 'processes'): vo
       let heartbeats = 0;
       const listener = uniqueName('tq-pool-ev');
       names.push(listener);
-      const stopListening = await broker.listen!({ name: 'celeryev', type: 'topic', durable: true }, { name: listener, bindingKey: 'worker.heartbeat', autoDelete: true, expiresMs: 60_000 }, (m) => {
-        if (JSON.stringify(m).includes(main.hostname)) heartbeats++;
-      });
+      const stopListening = await broker.listen!(
+        { name: 'celeryev', type: 'topic', durable: true },
+        { name: listener, bindingKey: 'worker.heartbeat', autoDelete: true, expiresMs: 60_000 },
+        (m) => {
+          if (JSON.stringify(m).includes(main.hostname)) heartbeats++;
+        },
+      );
       const busy = [await send(main, 'tasks.crunch', [600, false]), await send(main, 'tasks.crunch', [600, false])];
-      const running = await waitFor(async () => {
-        const p = await Promise.all(busy.map(progressOf));
-        return p.every(Boolean) ? p : null;
-      }, 'both CPU tasks to run in the pool', 60_000);
+      const running = await waitFor(
+        async () => {
+          const p = await Promise.all(busy.map(progressOf));
+          return p.every(Boolean) ? p : null;
+        },
+        'both CPU tasks to run in the pool',
+        60_000,
+      );
       expect(new Set(running.map((p) => p!.worker)).size).toBe(2);
 
       const ping = await celeryCli(['inspect', 'ping', '-d', main.hostname, '-t', '5'], { TQ_BROKER: brokerUrl });
@@ -182,10 +200,18 @@ export function poolSuite(target: PoolBroker, kind: 'threads' | 'processes'): vo
       // Both answers came while the CPU tasks were still running.
       for (const r of busy) expect(await r.state()).toBe('PROGRESS');
 
-      await client.revoke(busy.map((r) => r.id), { terminate: true });
+      await client.revoke(
+        busy.map((r) => r.id),
+        { terminate: true },
+      );
       // The worker's log first: on a timeout it is printed, which tells where the revoke stopped.
-      for (const p of running) await main.worker.waitForOutput(new RegExp(`Killing pool worker ${p!.worker}: tasks\\.crunch\\[[^\\]]+\\] was revoked with terminate`), 30_000);
-      for (const r of busy) await waitFor(async () => (await r.state()) === TaskState.REVOKED, 'the terminated task to be REVOKED', 30_000);
+      for (const p of running)
+        await main.worker.waitForOutput(
+          new RegExp(`Killing pool worker ${p!.worker}: tasks\\.crunch\\[[^\\]]+\\] was revoked with terminate`),
+          30_000,
+        );
+      for (const r of busy)
+        await waitFor(async () => (await r.state()) === TaskState.REVOKED, 'the terminated task to be REVOKED', 30_000);
     }, 150_000);
 
     it('hard time limit: the pool worker is killed and replaced, FAILURE TimeLimitExceeded; the other pool worker finishes its task', async () => {
@@ -193,7 +219,10 @@ export function poolSuite(target: PoolBroker, kind: 'threads' | 'processes'): vo
       const stuck = await send(main, 'tasks.burn', [120_000], { timeLimit: 2 });
       const f = await failure(stuck);
       expect(f.type).toBe('TimeLimitExceeded');
-      await main.worker.waitForOutput(new RegExp(`Killing pool worker \\d+:\\d+: tasks\\.burn\\[${stuck.id}\\] ran past its hard time limit of 2s`), 10_000);
+      await main.worker.waitForOutput(
+        new RegExp(`Killing pool worker \\d+:\\d+: tasks\\.burn\\[${stuck.id}\\] ran past its hard time limit of 2s`),
+        10_000,
+      );
       expect(await other.get({ timeout: 60_000 })).toMatchObject({ ms: 3000 });
       expect(await (await send(main, 'tasks.burn', [10])).get({ timeout: 60_000 })).toMatchObject({ ms: 10 });
     }, 150_000);
@@ -211,9 +240,23 @@ export function poolSuite(target: PoolBroker, kind: 'threads' | 'processes'): vo
       const f = await failure(crash);
       expect(f.type).toBe('WorkerLostError');
       expect(f.message).toContain('Worker exited prematurely: exit code 3');
-      await main.worker.waitForOutput(new RegExp(`rejected \\(requeued\\): Worker exited prematurely: exit code 3\\..*tasks\\.crash\\[${crash.id}\\]`), 10_000);
-      await main.worker.waitForOutput(new RegExp(`Worker exited prematurely: exit code 3\\..*tasks\\.crash\\[${crash.id}\\]\\. It had already been delivered before`), 10_000);
-      const dead = await waitFor(async () => (await broker.readDeadLetters(main.queue)).find((d) => d.message.headers.id === crash.id), 'the message in the dead-letter place', 20_000);
+      await main.worker.waitForOutput(
+        new RegExp(
+          `rejected \\(requeued\\): Worker exited prematurely: exit code 3\\..*tasks\\.crash\\[${crash.id}\\]`,
+        ),
+        10_000,
+      );
+      await main.worker.waitForOutput(
+        new RegExp(
+          `Worker exited prematurely: exit code 3\\..*tasks\\.crash\\[${crash.id}\\]\\. It had already been delivered before`,
+        ),
+        10_000,
+      );
+      const dead = await waitFor(
+        async () => (await broker.readDeadLetters(main.queue)).find((d) => d.message.headers.id === crash.id),
+        'the message in the dead-letter place',
+        20_000,
+      );
       expect(dead.reason).toContain('exit code 3');
     }, 150_000);
 
@@ -231,10 +274,18 @@ export function poolSuite(target: PoolBroker, kind: 'threads' | 'processes'): vo
       for (const r of results) perWorker.set(r.worker, (perWorker.get(r.worker) ?? 0) + 1);
       expect(Math.max(...perWorker.values())).toBeLessThanOrEqual(4);
       expect(perWorker.size).toBeGreaterThanOrEqual(3);
-      await main.worker.waitForOutput(/Replacing pool worker \d+:\d+: it ran 4 task\(s\) \(worker\.maxTasksPerChild 4\)/, 10_000);
+      await main.worker.waitForOutput(
+        /Replacing pool worker \d+:\d+: it ran 4 task\(s\) \(worker\.maxTasksPerChild 4\)/,
+        10_000,
+      );
 
       const grow = (await (await send(main, 'tasks.grow', [250])).get({ timeout: 60_000 })) as { worker: string };
-      await main.worker.waitForOutput(new RegExp(`Replacing pool worker ${grow.worker}: its memory, \\d+ KiB, is over worker\\.maxMemoryPerChild 320000 KiB`), 10_000);
+      await main.worker.waitForOutput(
+        new RegExp(
+          `Replacing pool worker ${grow.worker}: its memory, \\d+ KiB, is over worker\\.maxMemoryPerChild 320000 KiB`,
+        ),
+        10_000,
+      );
       const next = (await (await send(main, 'tasks.burn', [10])).get({ timeout: 60_000 })) as { worker: string };
       expect(next.worker).not.toBe(grow.worker);
     }, 180_000);

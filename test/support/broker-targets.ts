@@ -27,7 +27,13 @@ function merge(base: TaskQueueModuleOptions, extra: TaskQueueModuleOptions = {})
 export function memoryTarget(tag: string): BrokerTarget {
   const url = `memory://${uniqueName(tag)}`;
   const defaultQueue = uniqueName(`${tag}-q`);
-  return { name: 'memory', defaultQueue, options: (extra) => merge({ brokerUrl: url, defaultQueue }, extra), setup: async () => undefined, teardown: async () => undefined };
+  return {
+    name: 'memory',
+    defaultQueue,
+    options: (extra) => merge({ brokerUrl: url, defaultQueue }, extra),
+    setup: async () => undefined,
+    teardown: async () => undefined,
+  };
 }
 
 /** The DB of these parametrized suites (test-env.ts `brokerTargets`); they run one at a time. */
@@ -38,7 +44,8 @@ export function redisTarget(tag: string): BrokerTarget {
   return {
     name: 'redis',
     defaultQueue,
-    options: (extra) => merge({ brokerUrl: REDIS_URL, resultBackend: REDIS_URL, defaultQueue, redis: { restoreInterval: 1 } }, extra),
+    options: (extra) =>
+      merge({ brokerUrl: REDIS_URL, resultBackend: REDIS_URL, defaultQueue, redis: { restoreInterval: 1 } }, extra),
     setup: async () => undefined,
     teardown: async () => {
       const redis = new Redis(REDIS_URL);
@@ -58,7 +65,10 @@ export function amqpTarget(tag: string, results: 'redis' | 'rpc' = 'redis'): Bro
     defaultQueue,
     options: (extra) => {
       if (!vhost) throw new Error('amqpTarget: call setup() first');
-      return merge({ brokerUrl: vhost.url, resultBackend: results === 'redis' ? REDIS_URL : 'rpc://', defaultQueue }, extra);
+      return merge(
+        { brokerUrl: vhost.url, resultBackend: results === 'redis' ? REDIS_URL : 'rpc://', defaultQueue },
+        extra,
+      );
     },
     setup: async () => {
       vhost = await createTestVhost(tag);

@@ -5,6 +5,6 @@ import { join } from 'node:path';
 export const CELERY_FIXTURES = join(__dirname, '..', 'fixtures', 'celery');
 
 /** Reads one captured Celery message from test/fixtures/celery. */
-export function loadVector<T = any>(file: string): T {  
+export function loadVector<T = any>(file: string): T {
   return JSON.parse(readFileSync(join(CELERY_FIXTURES, file), 'utf8')) as T;
 }

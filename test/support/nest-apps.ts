@@ -1,6 +1,15 @@
 import { INestMicroservice, Module, ModuleMetadata, Type } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { TaskClient, TaskQueueModule, TaskQueueModuleOptions, TaskQueueServer, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, Broker, ResultBackend } from 'nestjs-celery';
+import {
+  TaskClient,
+  TaskQueueModule,
+  TaskQueueModuleOptions,
+  TaskQueueServer,
+  TASK_QUEUE_BROKER,
+  TASK_QUEUE_RESULT_BACKEND,
+  Broker,
+  ResultBackend,
+} from 'nestjs-celery';
 
 export interface RunningWorker {
   app: INestMicroservice;
@@ -14,9 +23,15 @@ export interface RunningWorker {
  * Boots a real worker microservice (TaskQueueServer strategy) through Nest's testing module,
  * with the given task providers/modules, and starts consuming.
  */
-export async function startWorker(options: TaskQueueModuleOptions, metadata: ModuleMetadata = {}): Promise<RunningWorker> {
+export async function startWorker(
+  options: TaskQueueModuleOptions,
+  metadata: ModuleMetadata = {},
+): Promise<RunningWorker> {
   const moduleRef = await Test.createTestingModule({
-    imports: [TaskQueueModule.forRoot({ ...options, isGlobal: true, worker: { handleSignals: false, ...options.worker } }), ...(metadata.imports ?? [])],
+    imports: [
+      TaskQueueModule.forRoot({ ...options, isGlobal: true, worker: { handleSignals: false, ...options.worker } }),
+      ...(metadata.imports ?? []),
+    ],
     providers: metadata.providers ?? [],
   }).compile();
   const server = moduleRef.get(TaskQueueServer);
@@ -28,7 +43,13 @@ export async function startWorker(options: TaskQueueModuleOptions, metadata: Mod
     await app.close(); // a worker that refused to start still opened connections
     throw err;
   }
-  return { app, server, broker: moduleRef.get(TASK_QUEUE_BROKER), backend: moduleRef.get(TASK_QUEUE_RESULT_BACKEND), close: () => app.close() };
+  return {
+    app,
+    server,
+    broker: moduleRef.get(TASK_QUEUE_BROKER),
+    backend: moduleRef.get(TASK_QUEUE_RESULT_BACKEND),
+    close: () => app.close(),
+  };
 }
 
 export interface RunningClient {
@@ -40,9 +61,19 @@ export interface RunningClient {
 }
 
 /** Boots a producer-only app (the module without the worker strategy) and returns its TaskClient. */
-export async function startClient(options: TaskQueueModuleOptions, imports: Array<Type | ReturnType<typeof Module>> = []): Promise<RunningClient> {
-  const moduleRef = await Test.createTestingModule({ imports: [TaskQueueModule.forRoot(options), ...(imports as Type[])] }).compile();
+export async function startClient(
+  options: TaskQueueModuleOptions,
+  imports: Array<Type | ReturnType<typeof Module>> = [],
+): Promise<RunningClient> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [TaskQueueModule.forRoot(options), ...(imports as Type[])],
+  }).compile();
   const app = moduleRef.createNestApplication({ logger: false });
   await app.init();
-  return { client: app.get(TaskClient), broker: app.get(TASK_QUEUE_BROKER), get: (token) => app.get(token), close: () => app.close() };
+  return {
+    client: app.get(TaskClient),
+    broker: app.get(TASK_QUEUE_BROKER),
+    get: (token) => app.get(token),
+    close: () => app.close(),
+  };
 }

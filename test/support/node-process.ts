@@ -22,12 +22,21 @@ export interface NodeChild {
   readonly running: boolean;
 }
 
-export function startNode(file: string, args: string[] = [], env: Record<string, string | undefined> = {}, options: { detached?: boolean } = {}): NodeChild {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', file, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-    detached: options.detached,
-  });
+export function startNode(
+  file: string,
+  args: string[] = [],
+  env: Record<string, string | undefined> = {},
+  options: { detached?: boolean } = {},
+): NodeChild {
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', file, ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+      detached: options.detached,
+    },
+  );
   const watcher = new OutputWatcher(child, file);
   let done = false;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
@@ -55,13 +64,22 @@ export function startNode(file: string, args: string[] = [], env: Record<string,
 export type NodeRun = ProcessRun;
 
 /** Runs a TypeScript file to its end (ts-node, path aliases) and collects its output. */
-export function runNode(file: string, args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 60_000): Promise<NodeRun> {
-  return runProcess(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', file, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
-    timeoutMs,
-    label: `${file} ${args.join(' ')}`,
-  });
+export function runNode(
+  file: string,
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 60_000,
+): Promise<NodeRun> {
+  return runProcess(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', file, ...args],
+    {
+      cwd: ROOT,
+      env: { ...process.env, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json'), ...env },
+      timeoutMs,
+      label: `${file} ${args.join(' ')}`,
+    },
+  );
 }
 
 /** Whether a process id is alive (signal 0). */

@@ -9,7 +9,10 @@ export class OutputWatcher {
   private exitedFlag = false;
   private readonly waiters = new Set<() => void>();
 
-  constructor(child: ChildProcess, private readonly label: string) {
+  constructor(
+    child: ChildProcess,
+    private readonly label: string,
+  ) {
     const onData = (d: Buffer) => {
       this.out += d.toString();
       this.poke();
@@ -40,7 +43,9 @@ export class OutputWatcher {
       };
       const timer = setTimeout(() => {
         finish();
-        reject(new Error(`${this.label} did not print ${pattern} within ${timeoutMs} ms. Output:\n${this.out.slice(-6000)}`));
+        reject(
+          new Error(`${this.label} did not print ${pattern} within ${timeoutMs} ms. Output:\n${this.out.slice(-6000)}`),
+        );
       }, timeoutMs);
       const finish = () => {
         clearTimeout(timer);

@@ -14,11 +14,20 @@ export type PythonRun = ProcessRun;
  * Env: TQ_BROKER, TQ_BACKEND, … Fails after `timeoutMs`.
  */
 export function runPython(code: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<PythonRun> {
-  return runProcess(PYTHON, ['-c', code], { cwd: APP_DIR, env: { ...process.env, PYTHONPATH: APP_DIR, ...env }, timeoutMs, label: 'Python snippet' });
+  return runProcess(PYTHON, ['-c', code], {
+    cwd: APP_DIR,
+    env: { ...process.env, PYTHONPATH: APP_DIR, ...env },
+    timeoutMs,
+    label: 'Python snippet',
+  });
 }
 
 /** Runs a snippet that must print one JSON line last; returns it parsed. Throws with the output otherwise. */
-export async function runPythonJson<T = unknown>(code: string, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<T> {
+export async function runPythonJson<T = unknown>(
+  code: string,
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+): Promise<T> {
   const r = await runPython(code, env, timeoutMs);
   const last = r.stdout.trim().split('\n').pop() ?? '';
   if (r.code !== 0) throw new Error(`Python exited ${r.code}.\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
@@ -56,7 +65,22 @@ export async function startPythonWorker(opts: {
   env?: Record<string, string>;
   readyTimeoutMs?: number;
 }): Promise<PythonWorker> {
-  const args = ['-m', 'celery', '-A', opts.app ?? 'celery_app', 'worker', '-P', 'solo', '-l', 'info', '-Q', opts.queues.join(','), '-n', opts.hostname, ...(opts.args ?? ['--without-mingle', '--without-gossip'])];
+  const args = [
+    '-m',
+    'celery',
+    '-A',
+    opts.app ?? 'celery_app',
+    'worker',
+    '-P',
+    'solo',
+    '-l',
+    'info',
+    '-Q',
+    opts.queues.join(','),
+    '-n',
+    opts.hostname,
+    ...(opts.args ?? ['--without-mingle', '--without-gossip']),
+  ];
   const child = spawn(PYTHON, args, {
     cwd: APP_DIR,
     env: { ...process.env, PYTHONPATH: APP_DIR, TQ_BROKER: opts.broker, TQ_BACKEND: opts.backend ?? '', ...opts.env },
@@ -72,8 +96,14 @@ export async function startPythonWorker(opts: {
     process: child,
     logs: () => watcher.text,
     waitForLog,
-    stop: async () => { if (child.exitCode === null) child.kill('SIGTERM'); await exited; },
-    kill: async () => { if (child.exitCode === null) child.kill('SIGKILL'); await exited; },
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+    kill: async () => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
   };
 }
 

@@ -8,8 +8,18 @@ const APP_DIR = join(__dirname, '..', 'python');
 const pyEnv = (env: Record<string, string>) => ({ ...process.env, PYTHONPATH: APP_DIR, ...env });
 
 /** Runs `python3 -m celery -A <app> <args…>` to the end (inspect, status, control). */
-export function celeryCli(args: string[], env: Record<string, string>, app = 'celery_app', timeoutMs = 30_000): Promise<PythonRun> {
-  return runProcess(PYTHON, ['-m', 'celery', '-A', app, ...args], { cwd: APP_DIR, env: pyEnv(env), timeoutMs, label: `celery ${args.join(' ')}` });
+export function celeryCli(
+  args: string[],
+  env: Record<string, string>,
+  app = 'celery_app',
+  timeoutMs = 30_000,
+): Promise<PythonRun> {
+  return runProcess(PYTHON, ['-m', 'celery', '-A', app, ...args], {
+    cwd: APP_DIR,
+    env: pyEnv(env),
+    timeoutMs,
+    label: `celery ${args.join(' ')}`,
+  });
 }
 
 /** A long-running celery command (worker, `events --dump`) whose output we watch. */
@@ -24,7 +34,10 @@ export interface CeleryProcess {
 
 /** Starts `python3 -m celery -A <app> <args…>` and returns at once; wait for its output with waitForOutput. */
 export function spawnCelery(args: string[], env: Record<string, string>, app = 'celery_app'): CeleryProcess {
-  const child = spawn(PYTHON, ['-m', 'celery', '-A', app, ...args], { cwd: APP_DIR, env: pyEnv({ PYTHONUNBUFFERED: '1', ...env }) });
+  const child = spawn(PYTHON, ['-m', 'celery', '-A', app, ...args], {
+    cwd: APP_DIR,
+    env: pyEnv({ PYTHONUNBUFFERED: '1', ...env }),
+  });
   const watcher = new OutputWatcher(child, `celery ${args.join(' ')}`);
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   return {
@@ -34,7 +47,10 @@ export function spawnCelery(args: string[], env: Record<string, string>, app = '
     waitForOutput: async (pattern, timeoutMs = 30_000) => {
       await watcher.waitFor(pattern, timeoutMs);
     },
-    stop: async () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM'); await exited; },
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
   };
 }
 
@@ -43,9 +59,21 @@ export function spawnCelery(args: string[], env: Record<string, string>, app = '
  * every `worker.*` event on the DB, so a malformed Node event would kill it (celery-wire.md 8.5).
  * `app` picks another module than celery_app (e.g. celery_redis_app with the shared tasks).
  */
-export async function startGossipWorker(opts: { broker: string; backend?: string; queues: string[]; hostname: string; app?: string; logLevel?: string; gossip?: boolean }): Promise<CeleryProcess> {
+export async function startGossipWorker(opts: {
+  broker: string;
+  backend?: string;
+  queues: string[];
+  hostname: string;
+  app?: string;
+  logLevel?: string;
+  gossip?: boolean;
+}): Promise<CeleryProcess> {
   const quiet = opts.gossip === false ? ['--without-gossip', '--without-mingle'] : [];
-  const w = spawnCelery(['worker', '-P', 'solo', '-l', opts.logLevel ?? 'info', '-Q', opts.queues.join(','), '-n', opts.hostname, ...quiet], { TQ_BROKER: opts.broker, TQ_BACKEND: opts.backend ?? '' }, opts.app);
+  const w = spawnCelery(
+    ['worker', '-P', 'solo', '-l', opts.logLevel ?? 'info', '-Q', opts.queues.join(','), '-n', opts.hostname, ...quiet],
+    { TQ_BROKER: opts.broker, TQ_BACKEND: opts.backend ?? '' },
+    opts.app,
+  );
   await w.waitForOutput(/ready\./, 40_000);
   return w;
 }

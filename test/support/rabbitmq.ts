@@ -35,7 +35,10 @@ export async function createTestVhost(prefix: string): Promise<TestVhost> {
     },
     list: async (what, columns) => {
       const out = await rabbitmqctl(`list_${what}`, '-p', name, '--no-table-headers', ...columns);
-      return out.split('\n').filter((l) => l.trim() !== '').map((l) => l.split('\t'));
+      return out
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l) => l.split('\t'));
     },
     delete: async () => {
       await rabbitmqctl('delete_vhost', name);

@@ -40,7 +40,8 @@ export class CommandLog {
       if (!/Command queue state error/.test(err.message)) log.errors.push(err);
     });
     monitor.on('monitor', (_time: string, args: string[], source: string, database: string) => {
-      if (Number(database) === db) log.all.push({ args: [String(args[0]).toLowerCase(), ...args.slice(1).map(String)], source });
+      if (Number(database) === db)
+        log.all.push({ args: [String(args[0]).toLowerCase(), ...args.slice(1).map(String)], source });
     });
     return log;
   }

@@ -11,10 +11,16 @@ export const BROKER_DB = suiteDb('redisBroker');
 export const NODE_DB = suiteDb('redisNodeBroker');
 export const RESULT_DB = suiteDb('redisResults');
 /** A URL of the test Redis server (test/support/test-env.ts), or of another port (a private server). */
-export const redisUrl = (db: number, port?: number) => (port === undefined ? redisUrlFor(db) : `redis://127.0.0.1:${port}/${db}`);
+export const redisUrl = (db: number, port?: number) =>
+  port === undefined ? redisUrlFor(db) : `redis://127.0.0.1:${port}/${db}`;
 
 export function redisOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueueOptions {
-  return resolveOptions({ brokerUrl: redisUrl(BROKER_DB), resultBackend: redisUrl(RESULT_DB), publishTimeout: 5000, ...o });
+  return resolveOptions({
+    brokerUrl: redisUrl(BROKER_DB),
+    resultBackend: redisUrl(RESULT_DB),
+    publishTimeout: 5000,
+    ...o,
+  });
 }
 
 /** A plain client for looking at keys (RESP2, like the library). */
@@ -22,7 +28,11 @@ export function inspector(db: number, port = REDIS_PORT): Redis {
   return new Redis({ host: REDIS_HOST, port, db, protocol: 2, lazyConnect: false, maxRetriesPerRequest: 1 });
 }
 
-export function taskMessage(name: string, args: unknown[], options: { priority?: number; taskId?: string } = {}): TaskMessage {
+export function taskMessage(
+  name: string,
+  args: unknown[],
+  options: { priority?: number; taskId?: string } = {},
+): TaskMessage {
   return buildTaskMessage(name, args, {}, options, { replyTo: 'test-reply-to', origin: ORIGIN });
 }
 
@@ -73,7 +83,11 @@ export function queueKeys(queue: string, prefix = ''): string[] {
 
 /** How many messages wait in a queue's four priority lists. */
 export async function waiting(r: Redis, queue: string, prefix = ''): Promise<number> {
-  const lens = await Promise.all(queueKeys(queue, prefix).slice(0, 4).map((k) => r.llen(k)));
+  const lens = await Promise.all(
+    queueKeys(queue, prefix)
+      .slice(0, 4)
+      .map((k) => r.llen(k)),
+  );
   return lens.reduce((a, b) => a + b, 0);
 }
 

@@ -24,7 +24,9 @@ export function runProcess(
     child.stderr.on('data', (d) => (stderr += d));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`${options.label} timed out after ${options.timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`));
+      reject(
+        new Error(`${options.label} timed out after ${options.timeoutMs} ms.\nstdout: ${stdout}\nstderr: ${stderr}`),
+      );
     }, options.timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);

@@ -40,8 +40,12 @@ export async function typeTests(): Promise<void> {
   await client.delay(pyConcat, 'a', 1);
 
   // delayMany checks every argument tuple and types every result.
-  const many: AsyncResult<number>[] = await client.delayMany(add, [[1, 2], [3, 4]]);
+  const many: AsyncResult<number>[] = await client.delayMany(add, [
+    [1, 2],
+    [3, 4],
+  ]);
   void many;
+  // prettier-ignore
   // @ts-expect-error one tuple has a string where add takes a number
   await client.delayMany(add, [[1, 2], ['3', 4]]);
 

@@ -29,17 +29,23 @@ async function main(): Promise<void> {
     await app.startAllMicroservices();
   }
   const base = await listen(app);
-  console.log(`\napi on ${base}, broker ${broker}${inProcess ? ' (worker in this process)' : ' (worker in its own process)'}\n`);
+  console.log(
+    `\napi on ${base}, broker ${broker}${inProcess ? ' (worker in this process)' : ' (worker in its own process)'}\n`,
+  );
 
   const sends: Array<[string, unknown]> = [
     ['POST /tasks/my-task {"duration": 2}  (the seed task)', await post(`${base}/tasks/my-task`, { duration: 2 })],
     ['tasks.add(2, 3)', await post(`${base}/tasks`, { task: 'tasks.add', args: [2, 3] })],
     ['tasks.add(x=10, y=32)', await post(`${base}/tasks`, { task: 'tasks.add', kwargs: { x: 10, y: 32 } })],
-    ['tasks.xsum([1..10])', await post(`${base}/tasks`, { task: 'tasks.xsum', args: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]] })],
+    [
+      'tasks.xsum([1..10])',
+      await post(`${base}/tasks`, { task: 'tasks.xsum', args: [[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]] }),
+    ],
     ['tasks.fail("something broke")', await post(`${base}/tasks`, { task: 'tasks.fail', args: ['something broke'] })],
     ['tasks.sleep(1)', await post(`${base}/tasks`, { task: 'tasks.sleep', args: [1] })],
   ];
-  for (const [label, body] of sends) console.log(`sent ${label.padEnd(52)} -> taskId ${(body as { taskId: string }).taskId}`);
+  for (const [label, body] of sends)
+    console.log(`sent ${label.padEnd(52)} -> taskId ${(body as { taskId: string }).taskId}`);
   console.log('');
   await Promise.all(
     sends.map(async ([label, body]) => {
@@ -47,7 +53,12 @@ async function main(): Promise<void> {
       const first = await get(`${base}/tasks/${id}`);
       const done = await get(`${base}/tasks/${id}?wait=30`);
       const error = done.error as { type: string; message: string } | undefined;
-      const outcome = done.state === 'SUCCESS' ? JSON.stringify(done.result) : error ? `${error.type}: ${error.message}` : JSON.stringify(done.info ?? null);
+      const outcome =
+        done.state === 'SUCCESS'
+          ? JSON.stringify(done.result)
+          : error
+            ? `${error.type}: ${error.message}`
+            : JSON.stringify(done.info ?? null);
       console.log(`${label.padEnd(52)} ${String(first.state).padEnd(8)} -> ${String(done.state).padEnd(8)} ${outcome}`);
     }),
   );
@@ -84,12 +95,16 @@ async function listen(app: Awaited<ReturnType<typeof NestFactory.create>>): Prom
 
 function startWorkerProcess(): Promise<ChildProcess> {
   const entry = join(__dirname, '..', '..', 'worker', 'src', 'main.ts');
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', entry], {
-    env: process.env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-    // Its own process group: a Ctrl+C in the terminal reaches it once, through stop() (a warm shutdown).
-    detached: true,
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', '-r', 'tsconfig-paths/register', entry],
+    {
+      env: process.env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // Its own process group: a Ctrl+C in the terminal reaches it once, through stop() (a warm shutdown).
+      detached: true,
+    },
+  );
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (d: Buffer) => {
@@ -102,7 +117,11 @@ function startWorkerProcess(): Promise<ChildProcess> {
 }
 
 async function post(url: string, body: unknown): Promise<unknown> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`POST ${url} -> ${res.status} ${await res.text()}`);
   return res.json();
 }

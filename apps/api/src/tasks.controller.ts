@@ -19,12 +19,16 @@ export class TasksController {
 
   /** Sends any task by name: `{"task": "tasks.add", "args": [2, 3], "kwargs": {}}`. */
   @Post()
-  async send(@Body() body: { task?: unknown; args?: unknown; kwargs?: unknown; countdown?: unknown }): Promise<{ taskId: string }> {
-    if (typeof body?.task !== 'string' || !body.task) throw new BadRequestException('Give the task name: {"task": "tasks.add", "args": [2, 3]}');
+  async send(
+    @Body() body: { task?: unknown; args?: unknown; kwargs?: unknown; countdown?: unknown },
+  ): Promise<{ taskId: string }> {
+    if (typeof body?.task !== 'string' || !body.task)
+      throw new BadRequestException('Give the task name: {"task": "tasks.add", "args": [2, 3]}');
     const args = body.args ?? [];
     const kwargs = body.kwargs ?? {};
     if (!Array.isArray(args)) throw new BadRequestException('"args" must be an array');
-    if (typeof kwargs !== 'object' || Array.isArray(kwargs)) throw new BadRequestException('"kwargs" must be an object');
+    if (typeof kwargs !== 'object' || Array.isArray(kwargs))
+      throw new BadRequestException('"kwargs" must be an object');
     const countdown = body.countdown === undefined ? undefined : Number(body.countdown);
     const result = await this.tasks.sendTask(body.task, args, kwargs as Record<string, unknown>, { countdown });
     return { taskId: result.id };
@@ -42,7 +46,8 @@ export class TasksController {
       try {
         await result.get({ timeout: 0 });
       } catch (err) {
-        if (err instanceof TaskFailedError) body.error = { type: err.excType, message: err.excMessage.join(', '), traceback: err.traceback };
+        if (err instanceof TaskFailedError)
+          body.error = { type: err.excType, message: err.excMessage.join(', '), traceback: err.traceback };
       }
     } else if (meta.result !== null) body.info = meta.result;
     return body;

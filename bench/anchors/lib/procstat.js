@@ -11,14 +11,18 @@ function cpuSeconds(pid) {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
     const rest = s.slice(s.lastIndexOf(')') + 2).split(' ');
     return (Number(rest[11]) + Number(rest[12])) / CLK;
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 }
 
 function rssKb(pid) {
   try {
     const m = fs.readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/);
     return m ? Number(m[1]) : 0;
-  } catch { return 0; }
+  } catch {
+    return 0;
+  }
 }
 
 let cache = null;
@@ -42,7 +46,9 @@ function serverPids() {
 
 // CPU meter for: this process, the Redis server, RabbitMQ, plus extra pids.
 class CpuMeter {
-  constructor(extra = {}) { this.extra = extra; }
+  constructor(extra = {}) {
+    this.extra = extra;
+  }
   start() {
     const sp = serverPids();
     this.t0 = process.hrtime.bigint();
@@ -76,7 +82,14 @@ function latencyStats(ms) {
   const s = [...ms].sort((a, b) => a - b);
   const mean = s.reduce((a, b) => a + b, 0) / s.length;
   const r = (x) => +x.toFixed(3);
-  return { n: s.length, mean_ms: r(mean), p50_ms: r(pct(s, 50)), p95_ms: r(pct(s, 95)), p99_ms: r(pct(s, 99)), max_ms: r(s[s.length - 1]) };
+  return {
+    n: s.length,
+    mean_ms: r(mean),
+    p50_ms: r(pct(s, 50)),
+    p95_ms: r(pct(s, 95)),
+    p99_ms: r(pct(s, 99)),
+    max_ms: r(s[s.length - 1]),
+  };
 }
 
 const rate = (n, sec) => +(n / sec).toFixed(1);

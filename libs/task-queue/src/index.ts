@@ -44,7 +44,16 @@ export type { CanvasResult, ChordOptions } from './canvas/canvas.publisher';
 export { Periodic } from './decorators/periodic.decorator';
 export { BeatService } from './beat/beat.service';
 export type { BeatEntryInfo } from './beat/beat.service';
-export type { BeatEntry, BeatOptions, BeatSendOptions, ScheduleSpec, EverySpec, CronSpec, MissedRunPolicy, PeriodicOptions } from './options/beat-options';
+export type {
+  BeatEntry,
+  BeatOptions,
+  BeatSendOptions,
+  ScheduleSpec,
+  EverySpec,
+  CronSpec,
+  MissedRunPolicy,
+  PeriodicOptions,
+} from './options/beat-options';
 export { TaskQueueDashboardModule } from './dashboard/dashboard.module';
 export type { TaskQueueDashboardOptions } from './dashboard/dashboard.options';
 export { startStandaloneDashboard } from './dashboard/dashboard.standalone';

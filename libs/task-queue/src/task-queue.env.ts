@@ -10,20 +10,28 @@ import { poolOptionsFromEnv } from './pool/pool.env';
  * Unset variables keep the defaults.
  */
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): TaskQueueModuleOptions {
-  const queues = env.TASKQUEUE_QUEUES?.split(',').map((q) => q.trim()).filter(Boolean);
+  const queues = env.TASKQUEUE_QUEUES?.split(',')
+    .map((q) => q.trim())
+    .filter(Boolean);
   const concurrency = env.TASKQUEUE_CONCURRENCY ? Number(env.TASKQUEUE_CONCURRENCY) : undefined;
   return {
     brokerUrl: env.TASKQUEUE_BROKER_URL || undefined,
     resultBackend: env.TASKQUEUE_RESULT_BACKEND || undefined,
-    brokerConnectionMaxRetries: env.TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES ? Number(env.TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES) : undefined,
-    brokerConnectionRetryOnStartup: env.TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP ? !/^(0|false|no)$/i.test(env.TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP) : undefined,
+    brokerConnectionMaxRetries: env.TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES
+      ? Number(env.TASKQUEUE_BROKER_CONNECTION_MAX_RETRIES)
+      : undefined,
+    brokerConnectionRetryOnStartup: env.TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP
+      ? !/^(0|false|no)$/i.test(env.TASKQUEUE_BROKER_CONNECTION_RETRY_ON_STARTUP)
+      : undefined,
     defaultQueue: env.TASKQUEUE_DEFAULT_QUEUE || undefined,
     worker: {
       queues: queues?.length ? queues : undefined,
       concurrency,
       hostname: env.TASKQUEUE_HOSTNAME || undefined,
       beat: env.TASKQUEUE_BEAT === 'true' || undefined,
-      sendTaskEvents: env.TASKQUEUE_SEND_TASK_EVENTS ? /^(1|true|yes|on)$/i.test(env.TASKQUEUE_SEND_TASK_EVENTS) : undefined,
+      sendTaskEvents: env.TASKQUEUE_SEND_TASK_EVENTS
+        ? /^(1|true|yes|on)$/i.test(env.TASKQUEUE_SEND_TASK_EVENTS)
+        : undefined,
       ...poolOptionsFromEnv(env),
     },
   };

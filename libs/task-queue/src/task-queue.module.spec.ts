@@ -53,7 +53,10 @@ class RequestScopedTasks {
 class ConfigModule {}
 
 async function boot(imports: unknown[], providers: unknown[] = []) {
-  const moduleRef = await Test.createTestingModule({ imports: imports as never[], providers: providers as never[] }).compile();
+  const moduleRef = await Test.createTestingModule({
+    imports: imports as never[],
+    providers: providers as never[],
+  }).compile();
   return moduleRef.init();
 }
 
@@ -86,7 +89,12 @@ describe('TaskQueueModule', () => {
       FeatureModule,
     ]);
     const config = app.get<ResolvedTaskQueueOptions>(TASK_QUEUE_CONFIG);
-    expect(config).toMatchObject({ brokerUrl: 'memory://from-factory', resultBackend: 'memory://from-factory', defaultQueue: 'jobs', resultExpires: 86400 });
+    expect(config).toMatchObject({
+      brokerUrl: 'memory://from-factory',
+      resultBackend: 'memory://from-factory',
+      defaultQueue: 'jobs',
+      resultExpires: 86400,
+    });
     expect(config.worker.queues).toEqual(['jobs']);
     expect(app.get(Consumer).client).toBeInstanceOf(TaskClient);
     await app.close();
@@ -107,7 +115,9 @@ describe('TaskQueueModule', () => {
   it('fails the boot on a duplicate task name, naming both places', async () => {
     const err = await boot([TaskQueueModule.forRoot({}), GreetingModule], [OtherTasks]).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(DuplicateTaskError);
-    expect((err as Error).message).toMatch(/"greet\.loud" is declared twice: by (GreetingTasks\.loud and by OtherTasks\.shout|OtherTasks\.shout and by GreetingTasks\.loud)/);
+    expect((err as Error).message).toMatch(
+      /"greet\.loud" is declared twice: by (GreetingTasks\.loud and by OtherTasks\.shout|OtherTasks\.shout and by GreetingTasks\.loud)/,
+    );
   });
 
   it('refuses a task on a request-scoped provider with a clear message', async () => {
@@ -118,8 +128,12 @@ describe('TaskQueueModule', () => {
 
   it('fails at boot on an unknown broker or backend scheme, listing the supported ones', async () => {
     await expect(boot([TaskQueueModule.forRoot({ brokerUrl: 'kafka://localhost:9092' })])).rejects.toThrow(
-      new ConfigurationError('Unsupported broker URL scheme "kafka://" in brokerUrl. Supported: memory://, redis://, rediss://, sentinel://, amqp://, amqps://.'),
+      new ConfigurationError(
+        'Unsupported broker URL scheme "kafka://" in brokerUrl. Supported: memory://, redis://, rediss://, sentinel://, amqp://, amqps://.',
+      ),
     );
-    await expect(boot([TaskQueueModule.forRoot({ resultBackend: 'db+postgresql://x' })])).rejects.toThrow(/Unsupported result backend URL scheme "db\+postgresql:\/\/".*memory:\/\/, redis:\/\/, rediss:\/\/, sentinel:\/\/, rpc:\/\//);
+    await expect(boot([TaskQueueModule.forRoot({ resultBackend: 'db+postgresql://x' })])).rejects.toThrow(
+      /Unsupported result backend URL scheme "db\+postgresql:\/\/".*memory:\/\/, redis:\/\/, rediss:\/\/, sentinel:\/\/, rpc:\/\//,
+    );
   });
 });

@@ -36,9 +36,21 @@ import { CPU_TASK_RUNNER } from './worker/cpu-task.runner';
 @Module({
   imports: [DiscoveryModule],
   providers: [
-    { provide: TASK_QUEUE_CONFIG, useFactory: (o: TaskQueueModuleOptions) => resolveOptions(o), inject: [TASK_QUEUE_MODULE_OPTIONS] },
-    { provide: TASK_QUEUE_BROKER, useFactory: (c: ResolvedTaskQueueOptions) => createBroker(c), inject: [TASK_QUEUE_CONFIG] },
-    { provide: TASK_QUEUE_RESULT_BACKEND, useFactory: (c: ResolvedTaskQueueOptions) => createResultBackend(c), inject: [TASK_QUEUE_CONFIG] },
+    {
+      provide: TASK_QUEUE_CONFIG,
+      useFactory: (o: TaskQueueModuleOptions) => resolveOptions(o),
+      inject: [TASK_QUEUE_MODULE_OPTIONS],
+    },
+    {
+      provide: TASK_QUEUE_BROKER,
+      useFactory: (c: ResolvedTaskQueueOptions) => createBroker(c),
+      inject: [TASK_QUEUE_CONFIG],
+    },
+    {
+      provide: TASK_QUEUE_RESULT_BACKEND,
+      useFactory: (c: ResolvedTaskQueueOptions) => createResultBackend(c),
+      inject: [TASK_QUEUE_CONFIG],
+    },
     TaskRegistry,
     TaskExplorer,
     TaskClient,
@@ -56,6 +68,16 @@ import { CPU_TASK_RUNNER } from './worker/cpu-task.runner';
     TaskPool,
     { provide: CPU_TASK_RUNNER, useExisting: TaskPool },
   ],
-  exports: [TaskClient, BeatService, TaskControl, TaskRegistry, TaskQueueServer, TaskContextHost, TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG],
+  exports: [
+    TaskClient,
+    BeatService,
+    TaskControl,
+    TaskRegistry,
+    TaskQueueServer,
+    TaskContextHost,
+    TASK_QUEUE_BROKER,
+    TASK_QUEUE_RESULT_BACKEND,
+    TASK_QUEUE_CONFIG,
+  ],
 })
 export class TaskQueueModule extends TaskQueueConfigurableModule {}

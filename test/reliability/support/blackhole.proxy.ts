@@ -15,8 +15,12 @@ export class BlackholeProxy {
       const upstream = connect(this.targetPort, '127.0.0.1');
       const pair = { client, upstream, dead: false };
       this.pairs.add(pair);
-      client.on('data', (d) => { if (!pair.dead) upstream.write(d); });
-      upstream.on('data', (d) => { if (!pair.dead) client.write(d); });
+      client.on('data', (d) => {
+        if (!pair.dead) upstream.write(d);
+      });
+      upstream.on('data', (d) => {
+        if (!pair.dead) client.write(d);
+      });
       const end = () => {
         this.pairs.delete(pair);
         client.destroy();

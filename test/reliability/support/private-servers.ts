@@ -41,7 +41,12 @@ export interface PrivateServer {
 }
 
 /** Starts a Redis Sentinel watching `master` (name `name`, quorum 2) with a config file in `dir`. */
-export async function startSentinel(port: number, dir: string, name: string, masterPort: number): Promise<PrivateServer> {
+export async function startSentinel(
+  port: number,
+  dir: string,
+  name: string,
+  masterPort: number,
+): Promise<PrivateServer> {
   const file = join(dir, `sentinel-${port}.conf`);
   writeFileSync(
     file,
@@ -60,12 +65,35 @@ export async function startSentinel(port: number, dir: string, name: string, mas
 }
 
 /** Starts `redis-server` in the foreground (no persistence) and waits until it accepts connections. */
-export async function startRedisServer(port: number, extra: string[] = [], before: string[] = []): Promise<PrivateServer> {
+export async function startRedisServer(
+  port: number,
+  extra: string[] = [],
+  before: string[] = [],
+): Promise<PrivateServer> {
   // Its own directory: a master writes an RDB file for a replica's first sync, even with --save ''.
   const dir = mkdtempSync(join(tmpdir(), `tq-redis-${port}-`));
-  const child = spawn('redis-server', [...before, '--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    'redis-server',
+    [
+      ...before,
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      ...extra,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const watcher = new OutputWatcher(child, `redis-server :${port}`);
-  const exited = new Promise<void>((r) => child.on('exit', () => r())).then(() => rmSync(dir, { recursive: true, force: true }));
+  const exited = new Promise<void>((r) => child.on('exit', () => r())).then(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
   await watcher.waitFor(/Ready to accept connections|Sentinel ID is/, 20_000);
   return {
     port,

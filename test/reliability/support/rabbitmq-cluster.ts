@@ -49,16 +49,25 @@ export function nodeName(i: number): string {
 /** Runs rabbitmqctl against one node (the shared cookie through HOME). */
 export function ctl(node: string, ...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(`${BIN}/rabbitmqctl`, ['-n', node, ...args], { env: { ...process.env, HOME: '/var/lib/rabbitmq' }, timeout: 120_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`rabbitmqctl -n ${node} ${args.join(' ')}: ${err.message}\n${stdout}\n${stderr}`));
-      else resolve(stdout);
-    });
+    execFile(
+      `${BIN}/rabbitmqctl`,
+      ['-n', node, ...args],
+      { env: { ...process.env, HOME: '/var/lib/rabbitmq' }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`rabbitmqctl -n ${node} ${args.join(' ')}: ${err.message}\n${stdout}\n${stderr}`));
+        else resolve(stdout);
+      },
+    );
   });
 }
 
 /** Starts node `i` in the foreground (own process group) and waits until it accepts connections. */
 export async function startRabbitNode(i: number, dir: string): Promise<RabbitNode> {
-  const child = spawn(`${BIN}/rabbitmq-server`, [], { env: envFor(i, dir), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(`${BIN}/rabbitmq-server`, [], {
+    env: envFor(i, dir),
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const watcher = new OutputWatcher(child, nodeName(i));
   const exited = new Promise<void>((r) => child.on('exit', () => r()));
   await watcher.waitFor(/Starting broker\.\.\. completed|Server startup complete/, 120_000);
@@ -77,7 +86,8 @@ export async function startRabbitNode(i: number, dir: string): Promise<RabbitNod
       await exited;
     },
     stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) await ctl(nodeName(i), 'stop').catch(() => process.kill(-child.pid!, 'SIGKILL'));
+      if (child.exitCode === null && child.signalCode === null)
+        await ctl(nodeName(i), 'stop').catch(() => process.kill(-child.pid!, 'SIGKILL'));
       await exited;
     },
   };

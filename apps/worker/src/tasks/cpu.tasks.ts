@@ -51,7 +51,11 @@ export class CpuTasks {
    * Spins `steps` × 100 ms, storing PROGRESS after each step; retries once when `retryOnce`.
    */
   @SharedTask({ name: 'tasks.crunch', cpu: true, maxRetries: 1 })
-  async crunch(steps: number, retryOnce: boolean, @CurrentTask() ctx: TaskContext): Promise<{ total: number; worker: string; retries: number; id: string }> {
+  async crunch(
+    steps: number,
+    retryOnce: boolean,
+    @CurrentTask() ctx: TaskContext,
+  ): Promise<{ total: number; worker: string; retries: number; id: string }> {
     if (retryOnce && ctx.request.retries === 0) throw ctx.retry({ countdown: 0 });
     let total = 0;
     for (let i = 1; i <= steps; i++) {

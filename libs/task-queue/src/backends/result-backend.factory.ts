@@ -30,6 +30,8 @@ export function createResultBackend(options: ResolvedTaskQueueOptions): ResultBa
       return new RpcResultBackend(url, options);
     }
     default:
-      throw new ConfigurationError(`Unsupported result backend URL scheme "${scheme}://" in resultBackend. Supported: ${SUPPORTED.join(', ')}.`);
+      throw new ConfigurationError(
+        `Unsupported result backend URL scheme "${scheme}://" in resultBackend. Supported: ${SUPPORTED.join(', ')}.`,
+      );
   }
 }

@@ -16,5 +16,7 @@ export function createBeatStore(beat: ResolvedBeatOptions, config: ResolvedTaskQ
     const { RedisBeatStore } = require('./redis-beat.store') as typeof import('./redis-beat.store');
     return new RedisBeatStore(beat.store, config.redis.keyPrefix, beat.storeIsBroker, config.redis.tls);
   }
-  throw new ConfigurationError(`beat.store ${maskUrl(beat.store)} is not supported: use redis://, rediss:// or memory://.`);
+  throw new ConfigurationError(
+    `beat.store ${maskUrl(beat.store)} is not supported: use redis://, rediss:// or memory://.`,
+  );
 }

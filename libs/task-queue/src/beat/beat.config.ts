@@ -20,7 +20,10 @@ export function resolveBeatOptions(o: TaskQueueModuleOptions, config: ResolvedTa
   };
   const leaseMs = positive(b.leaseSeconds, 5, 'leaseSeconds') * 1000;
   const renewMs = positive(b.renewSeconds, 1, 'renewSeconds') * 1000;
-  if (renewMs >= leaseMs) throw new ConfigurationError(`beat.renewSeconds (${renewMs / 1000}) must be shorter than beat.leaseSeconds (${leaseMs / 1000}), or the lease lapses between renewals.`);
+  if (renewMs >= leaseMs)
+    throw new ConfigurationError(
+      `beat.renewSeconds (${renewMs / 1000}) must be shorter than beat.leaseSeconds (${leaseMs / 1000}), or the lease lapses between renewals.`,
+    );
   const schedule = { ...o.beatSchedule };
   for (const [name, entry] of Object.entries(schedule)) validateEntry(name, entry);
   const store = b.store ?? defaultStore(config);

@@ -15,7 +15,13 @@ export class BeatLeader {
   /** Store-clock-free bound: Date.now() until which the last renewal keeps the lease. */
   private validUntil = 0;
 
-  constructor(private readonly store: BeatStore, readonly node: string, private readonly leaseMs: number, private readonly renewMs: number, private readonly onChange: (token: number | null) => void = () => undefined) {}
+  constructor(
+    private readonly store: BeatStore,
+    readonly node: string,
+    private readonly leaseMs: number,
+    private readonly renewMs: number,
+    private readonly onChange: (token: number | null) => void = () => undefined,
+  ) {}
 
   /** Leads now if the lease is free (awaited, so a lone scheduler starts at once). */
   async start(): Promise<void> {
@@ -49,7 +55,8 @@ export class BeatLeader {
     if (token === this.token) return;
     const was = this.token;
     this.token = token;
-    if (token !== null) this.logger.log(`Beat: ${this.node} leads (token ${token}${was !== null ? `, was ${was}` : ''}).`);
+    if (token !== null)
+      this.logger.log(`Beat: ${this.node} leads (token ${token}${was !== null ? `, was ${was}` : ''}).`);
     else this.logger.log(`Beat: ${this.node} no longer leads (token ${was}).`);
     this.onChange(token);
   }

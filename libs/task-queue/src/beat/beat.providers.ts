@@ -9,6 +9,10 @@ import { BeatService } from './beat.service';
 
 /** What TaskQueueModule registers for periodic tasks. */
 export const BEAT_PROVIDERS: Provider[] = [
-  { provide: TASK_QUEUE_BEAT_CONFIG, useFactory: (o: TaskQueueModuleOptions, c: ResolvedTaskQueueOptions) => resolveBeatOptions(o ?? {}, c), inject: [TASK_QUEUE_MODULE_OPTIONS, TASK_QUEUE_CONFIG] },
+  {
+    provide: TASK_QUEUE_BEAT_CONFIG,
+    useFactory: (o: TaskQueueModuleOptions, c: ResolvedTaskQueueOptions) => resolveBeatOptions(o ?? {}, c),
+    inject: [TASK_QUEUE_MODULE_OPTIONS, TASK_QUEUE_CONFIG],
+  },
   BeatService,
 ];

@@ -14,7 +14,11 @@ export const PERIODIC_TASK_HEADER = 'periodic_task_name';
  * broker's Redis, lays them out as kombu envelopes for the store's atomic send script.
  */
 export class BeatPublisher {
-  constructor(private readonly publisher: TaskPublisher, private readonly replyTo: string, private readonly redisKeys: RedisKeys | null) {}
+  constructor(
+    private readonly publisher: TaskPublisher,
+    private readonly replyTo: string,
+    private readonly redisKeys: RedisKeys | null,
+  ) {}
 
   /** The queue of an entry: its `options.queue`, else the task's own, else the default queue. */
   queueOf(stored: StoredEntry): string {
@@ -26,17 +30,23 @@ export class BeatPublisher {
     const e = stored.entry;
     const o = e.options ?? {};
     return slots.map((slot) =>
-      buildTaskMessage(e.task, e.args ?? [], e.kwargs ?? {}, {
-        taskId: slotTaskId(stored.name, slot),
-        queue: o.queue,
-        expires: o.expires,
-        priority: o.priority,
-        timeLimit: o.timeLimit,
-        softTimeLimit: o.softTimeLimit,
-        ignoreResult: o.ignoreResult,
-        shadow: o.shadow,
-        headers: { ...o.headers, [PERIODIC_TASK_HEADER]: stored.name },
-      }, { replyTo: this.replyTo, origin: ORIGIN, now }),
+      buildTaskMessage(
+        e.task,
+        e.args ?? [],
+        e.kwargs ?? {},
+        {
+          taskId: slotTaskId(stored.name, slot),
+          queue: o.queue,
+          expires: o.expires,
+          priority: o.priority,
+          timeLimit: o.timeLimit,
+          softTimeLimit: o.softTimeLimit,
+          ignoreResult: o.ignoreResult,
+          shadow: o.shadow,
+          headers: { ...o.headers, [PERIODIC_TASK_HEADER]: stored.name },
+        },
+        { replyTo: this.replyTo, origin: ORIGIN, now },
+      ),
     );
   }
 

@@ -34,7 +34,12 @@ export class BeatScheduler {
   private wake: (() => void) | null = null;
   readonly stats: BeatStats = { ticks: 0, sent: 0, fenced: 0, lagSumMs: 0, lagMaxMs: 0 };
 
-  constructor(private readonly store: BeatStore, private readonly publisher: BeatPublisher, private readonly options: ResolvedBeatOptions, node: string) {
+  constructor(
+    private readonly store: BeatStore,
+    private readonly publisher: BeatPublisher,
+    private readonly options: ResolvedBeatOptions,
+    node: string,
+  ) {
     this.leader = new BeatLeader(store, node, options.leaseMs, options.renewMs, () => this.wake?.());
   }
 
@@ -112,7 +117,9 @@ export class BeatScheduler {
     try {
       schedule = this.scheduleOf(stored);
     } catch (err) {
-      this.logger.error(`Beat entry "${stored.name}" cannot be scheduled and is stopped: ${(err as Error).message} Fix it with BeatService.add or \`taskq schedule add\`.`);
+      this.logger.error(
+        `Beat entry "${stored.name}" cannot be scheduled and is stopped: ${(err as Error).message} Fix it with BeatService.add or \`taskq schedule add\`.`,
+      );
       await this.store.fire({ name: stored.name, token, expectedNext: due, next: null, lastSlot: 0, now, count: 0 });
       return null;
     }
@@ -123,11 +130,20 @@ export class BeatScheduler {
     const messages = this.publisher.messages(stored, plan.send, new Date(now));
     const push = this.store.pushesToBroker ? this.publisher.push(queue, messages) : undefined;
     const outcome = await this.store.fire({
-      name: stored.name, token, expectedNext: due, next: plan.next, lastSlot: plan.send[plan.send.length - 1] ?? 0, now, count: messages.length, push,
+      name: stored.name,
+      token,
+      expectedNext: due,
+      next: plan.next,
+      lastSlot: plan.send[plan.send.length - 1] ?? 0,
+      now,
+      count: messages.length,
+      push,
     });
     if (outcome === 'fenced') {
       this.stats.fenced++;
-      this.logger.warn(`Beat: ${this.node} was replaced as leader (token ${token} is stale); "${stored.name}" not sent here.`);
+      this.logger.warn(
+        `Beat: ${this.node} was replaced as leader (token ${token} is stale); "${stored.name}" not sent here.`,
+      );
       return 'fenced';
     }
     if (outcome === 'moved') return null;
@@ -136,7 +152,9 @@ export class BeatScheduler {
         await this.publisher.publish(queue, messages);
       } catch (err) {
         // The slot is already booked: it is not sent again (at most once on this path), say so.
-        this.logger.error(`Beat: "${stored.name}" slot(s) ${plan.send.map((s) => new Date(s).toISOString()).join(', ')} could not be sent to queue "${queue}": ${(err as Error).message}`);
+        this.logger.error(
+          `Beat: "${stored.name}" slot(s) ${plan.send.map((s) => new Date(s).toISOString()).join(', ')} could not be sent to queue "${queue}": ${(err as Error).message}`,
+        );
         return plan.next;
       }
     }

@@ -1,4 +1,11 @@
-import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { RedisKeys } from '../brokers/redis/redis-keys';
 import { ResultBackend } from '../backends/result-backend.interface';
@@ -111,7 +118,9 @@ export class BeatService implements OnApplicationBootstrap, BeforeApplicationShu
     const node = `${this.config.worker.hostname}/${process.pid}/${randomBytes(3).toString('hex')}`;
     this.schedulerInstance = new BeatScheduler(this.store, publisher, this.beat, node);
     await this.schedulerInstance.start();
-    this.logger.log(`Beat scheduler ${node} started (store ${this.store.pushesToBroker ? 'is the broker' : maskUrl(this.beat.store ?? '')}; lease ${this.beat.leaseMs / 1000}s renewed every ${this.beat.renewMs / 1000}s).`);
+    this.logger.log(
+      `Beat scheduler ${node} started (store ${this.store.pushesToBroker ? 'is the broker' : maskUrl(this.beat.store ?? '')}; lease ${this.beat.leaseMs / 1000}s renewed every ${this.beat.renewMs / 1000}s).`,
+    );
     return this.schedulerInstance;
   }
 
@@ -129,7 +138,10 @@ export class BeatService implements OnApplicationBootstrap, BeforeApplicationShu
     if (!this.beat.store && !this.config.worker.beat) {
       // An app that only sends (an API on RabbitMQ + rpc://) may import task modules with @Periodic:
       // it must still boot. The processes that run a scheduler need the store and fail without it.
-      if (Object.keys(code).length) this.logger.warn(`${Object.keys(code).length} periodic entries declared in code are not stored by this app: it has no beat store (set beat.store); the schedulers' apps store them.`);
+      if (Object.keys(code).length)
+        this.logger.warn(
+          `${Object.keys(code).length} periodic entries declared in code are not stored by this app: it has no beat store (set beat.store); the schedulers' apps store them.`,
+        );
       return;
     }
     for (const [name, entry] of Object.entries(code)) await this.upsert(name, entry, 'code');
@@ -159,7 +171,11 @@ export class BeatService implements OnApplicationBootstrap, BeforeApplicationShu
     for (const def of this.registry.all()) {
       const method = def.source.slice(def.source.lastIndexOf('.') + 1);
       const fn = (def.instance as Record<string, unknown> | undefined)?.[method];
-      const meta = typeof fn === 'function' ? (Reflect.getMetadata(PERIODIC_METADATA, fn) as { schedule: ScheduleSpec; options: PeriodicOptions } | undefined) : undefined;
+      const meta =
+        typeof fn === 'function'
+          ? (Reflect.getMetadata(PERIODIC_METADATA, fn) as
+              { schedule: ScheduleSpec; options: PeriodicOptions } | undefined)
+          : undefined;
       if (meta) out[def.name] = { ...meta.options, task: def.name, schedule: meta.schedule };
     }
     return out;

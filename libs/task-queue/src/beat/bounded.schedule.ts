@@ -2,7 +2,11 @@ import { Schedule } from './schedule.interface';
 
 /** A schedule limited to [startAt, endAt] (either side open): the entry's `startAt` / `endAt`. */
 export class BoundedSchedule implements Schedule {
-  constructor(private readonly inner: Schedule, private readonly startMs: number | null, private readonly endMs: number | null) {}
+  constructor(
+    private readonly inner: Schedule,
+    private readonly startMs: number | null,
+    private readonly endMs: number | null,
+  ) {}
 
   next(afterMs: number): number | null {
     const from = this.startMs !== null && afterMs < this.startMs ? this.startMs - 1 : afterMs;

@@ -14,15 +14,23 @@ function slots(s: CronSchedule, from: string, to: string): string[] {
 describe('CronSchedule (Celery crontab semantics)', () => {
   it('ANDs day-of-month and day-of-week, Sunday = 0', () => {
     // Friday the 13th only (Vixie cron would fire on every 13th and every Friday).
-    expect(slots(new CronSchedule('0 0 13 * 5'), '2026-01-01T00:00:00Z', '2026-12-31T00:00:00Z')).toEqual(['2026-02-13T00:00:00.000Z', '2026-03-13T00:00:00.000Z', '2026-11-13T00:00:00.000Z']);
+    expect(slots(new CronSchedule('0 0 13 * 5'), '2026-01-01T00:00:00Z', '2026-12-31T00:00:00Z')).toEqual([
+      '2026-02-13T00:00:00.000Z',
+      '2026-03-13T00:00:00.000Z',
+      '2026-11-13T00:00:00.000Z',
+    ]);
     // Sundays at noon in March 2026: 1, 8, 15, 22, 29.
     expect(slots(new CronSchedule('0 12 * * 0'), '2026-03-01T00:00:00Z', '2026-04-01T00:00:00Z')).toHaveLength(5);
     expect(new Date(new CronSchedule('0 12 * * 0').next(Date.parse('2026-03-01T00:00:00Z'))!).getUTCDay()).toBe(0);
   });
 
   it('reads the fields in the entry time zone', () => {
-    expect(iso(new CronSchedule('0 9 * * *', 'Europe/Berlin').next(Date.parse('2026-01-10T00:00:00Z')))).toBe('2026-01-10T08:00:00.000Z');
-    expect(iso(new CronSchedule('0 9 * * *', 'America/New_York').next(Date.parse('2026-07-10T00:00:00Z')))).toBe('2026-07-10T13:00:00.000Z');
+    expect(iso(new CronSchedule('0 9 * * *', 'Europe/Berlin').next(Date.parse('2026-01-10T00:00:00Z')))).toBe(
+      '2026-01-10T08:00:00.000Z',
+    );
+    expect(iso(new CronSchedule('0 9 * * *', 'America/New_York').next(Date.parse('2026-07-10T00:00:00Z')))).toBe(
+      '2026-07-10T13:00:00.000Z',
+    );
   });
 
   it('refuses anything but 5 valid fields, saying why', () => {
@@ -61,8 +69,14 @@ describe.each([
     const end = Date.parse(`${day}T00:00:00Z`) + 36 * 3600_000;
     return [new Date(start).toISOString(), new Date(end).toISOString()] as const;
   };
-  const localDate = (ms: string) => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(ms));
-  const localTime = (ms: string) => new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(ms));
+  const localDate = (ms: string) =>
+    new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+      new Date(ms),
+    );
+  const localTime = (ms: string) =>
+    new Intl.DateTimeFormat('en-GB', { timeZone: tz, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+      new Date(ms),
+    );
 
   it('spring forward: the daily 02:30 fires once, at 03:00 (first valid time after the gap)', () => {
     const runs = slots(daily, ...dayRange(spring)).filter((r) => localDate(r) === spring);
@@ -110,7 +124,11 @@ describe.each([
           sent.push(...plan.send);
           due = plan.next!;
         }
-        expect(sent).toEqual(slots(s, from, to).map((x) => Date.parse(x)).filter((x) => x >= sent[0]));
+        expect(sent).toEqual(
+          slots(s, from, to)
+            .map((x) => Date.parse(x))
+            .filter((x) => x >= sent[0]),
+        );
         expect(new Set(sent).size).toBe(sent.length);
       }
     }

@@ -15,10 +15,15 @@ import { Schedule } from './schedule.interface';
 export class CronSchedule implements Schedule {
   private readonly cron: Cron;
 
-  constructor(readonly expression: string, readonly tz = 'UTC') {
+  constructor(
+    readonly expression: string,
+    readonly tz = 'UTC',
+  ) {
     const fields = expression.trim().split(/\s+/);
     if (fields.length !== 5) {
-      throw new ConfigurationError(`Cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week), as Celery's crontab; got ${fields.length}.`);
+      throw new ConfigurationError(
+        `Cron "${expression}" must have 5 fields (minute hour day-of-month month day-of-week), as Celery's crontab; got ${fields.length}.`,
+      );
     }
     try {
       this.cron = new Cron(fields.join(' '), { timezone: tz, domAndDow: true, paused: true });

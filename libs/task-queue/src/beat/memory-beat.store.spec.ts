@@ -13,10 +13,16 @@ describe('MemoryBeatStore (the same rules as the Redis store)', () => {
     await s.release('A', 1);
     const b = await s.acquire('B', 60_000);
     expect(b).toBe(2);
-    expect(await s.fire({ name: 'e', token: 1, expectedNext: 1000, next: 2000, lastSlot: 1000, now: 1000, count: 1 })).toBe('fenced');
-    expect(await s.fire({ name: 'e', token: 2, expectedNext: 1000, next: 2000, lastSlot: 1000, now: 1000, count: 1 })).toBe('sent');
+    expect(
+      await s.fire({ name: 'e', token: 1, expectedNext: 1000, next: 2000, lastSlot: 1000, now: 1000, count: 1 }),
+    ).toBe('fenced');
+    expect(
+      await s.fire({ name: 'e', token: 2, expectedNext: 1000, next: 2000, lastSlot: 1000, now: 1000, count: 1 }),
+    ).toBe('sent');
     // The same slot again (a lost reply, a second planner): refused, nothing counted twice.
-    expect(await s.fire({ name: 'e', token: 2, expectedNext: 1000, next: 2000, lastSlot: 1000, now: 1000, count: 1 })).toBe('moved');
+    expect(
+      await s.fire({ name: 'e', token: 2, expectedNext: 1000, next: 2000, lastSlot: 1000, now: 1000, count: 1 }),
+    ).toBe('moved');
     expect(await s.get('e')).toMatchObject({ next: 2000, runs: 1, lastSlot: 1000 });
   });
 

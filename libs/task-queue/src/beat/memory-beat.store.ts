@@ -34,7 +34,16 @@ export class MemoryBeatStore implements BeatStore {
     const cur = this.entries.get(name);
     const copy = JSON.parse(JSON.stringify(entry)) as BeatEntry;
     if (!cur) {
-      this.entries.set(name, { name, entry: copy, source, paused: false, next, lastSlot: null, lastRunAt: null, runs: 0 });
+      this.entries.set(name, {
+        name,
+        entry: copy,
+        source,
+        paused: false,
+        next,
+        lastSlot: null,
+        lastRunAt: null,
+        runs: 0,
+      });
       return;
     }
     if (JSON.stringify(cur.entry) === JSON.stringify(copy) && cur.source === source) return;
@@ -67,8 +76,13 @@ export class MemoryBeatStore implements BeatStore {
 
   async due(max: number): Promise<{ now: number; entries: StoredEntry[]; earliest: number | null }> {
     const now = Date.now();
-    const waiting = [...this.entries.values()].filter((e) => !e.paused && e.next !== null) as (StoredEntry & { next: number })[];
-    const due = waiting.filter((e) => e.next <= now).sort((a, b) => a.next - b.next).slice(0, max);
+    const waiting = [...this.entries.values()].filter((e) => !e.paused && e.next !== null) as (StoredEntry & {
+      next: number;
+    })[];
+    const due = waiting
+      .filter((e) => e.next <= now)
+      .sort((a, b) => a.next - b.next)
+      .slice(0, max);
     const later = waiting.filter((e) => e.next > now).map((e) => e.next);
     return { now, entries: due.map((e) => structuredClone(e)), earliest: later.length ? Math.min(...later) : null };
   }

@@ -20,9 +20,13 @@ describe('planSlots (missed-run policies)', () => {
     expect(planSlots(s10, T, T + 5000, 'skip', 2000)).toEqual({ send: [], next: T + 10_000 });
   });
 
-  it("{ catchUp: N }: every missed slot, the N latest, oldest first", () => {
+  it('{ catchUp: N }: every missed slot, the N latest, oldest first', () => {
     expect(planSlots(s10, T, T + 25_000, { catchUp: 5 }, 2000).send).toEqual([T, T + 10_000, T + 20_000]);
-    expect(planSlots(s10, T, T + 3_600_000, { catchUp: 3 }, 2000).send).toEqual([T + 3_580_000, T + 3_590_000, T + 3_600_000]);
+    expect(planSlots(s10, T, T + 3_600_000, { catchUp: 3 }, 2000).send).toEqual([
+      T + 3_580_000,
+      T + 3_590_000,
+      T + 3_600_000,
+    ]);
   });
 
   it('a host clock that jumps a year ahead causes no burst (bounded work and sends)', () => {

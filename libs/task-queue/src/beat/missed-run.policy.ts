@@ -17,7 +17,14 @@ export interface SlotPlan {
  *
  * @param remaining sends left before the entry's `limit` (Infinity without a limit)
  */
-export function planSlots(schedule: Schedule, dueMs: number, nowMs: number, policy: MissedRunPolicy, graceMs: number, remaining = Infinity): SlotPlan {
+export function planSlots(
+  schedule: Schedule,
+  dueMs: number,
+  nowMs: number,
+  policy: MissedRunPolicy,
+  graceMs: number,
+  remaining = Infinity,
+): SlotPlan {
   const latest = schedule.latest(nowMs);
   let send: number[] = [];
   if (latest !== null && latest >= dueMs) {
@@ -27,7 +34,8 @@ export function planSlots(schedule: Schedule, dueMs: number, nowMs: number, poli
       send = [latest];
     } else {
       const max = Math.max(1, policy.catchUp);
-      for (let s: number | null = latest; s !== null && s >= dueMs && send.length < max; s = schedule.latest(s - 1)) send.push(s);
+      for (let s: number | null = latest; s !== null && s >= dueMs && send.length < max; s = schedule.latest(s - 1))
+        send.push(s);
       send.reverse();
     }
   }

@@ -1,7 +1,13 @@
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisEndpoint, parseRedisUrl } from '../transports/redis/redis-url';
-import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from '../transports/redis/redis.connection';
+import {
+  ReadyGate,
+  RedisHealth,
+  closeConnection,
+  createRedisConnection,
+  withReconnectOrUnavailable,
+} from '../transports/redis/redis.connection';
 import { maskUrl } from '../transports/url-mask';
 import { BeatEntry } from '../options/beat-options';
 import { BeatLeaderInfo, BeatStore, FireOutcome, FireRequest, StoredEntry } from './beat.store';
@@ -26,17 +32,32 @@ export class RedisBeatStore implements BeatStore {
   private gate: ReadyGate | null = null;
   private readonly p: string;
 
-  constructor(private readonly url: string, keyPrefix: string, readonly pushesToBroker: boolean, tls?: import('node:tls').ConnectionOptions) {
+  constructor(
+    private readonly url: string,
+    keyPrefix: string,
+    readonly pushesToBroker: boolean,
+    tls?: import('node:tls').ConnectionOptions,
+  ) {
     this.endpoint = parseRedisUrl(url, tls);
     this.health = new RedisHealth(this.logger, maskUrl(url));
     this.p = `${keyPrefix}_taskq.beat.`;
   }
 
-  private get due_(): string { return `${this.p}due`; }
-  private get names(): string { return `${this.p}names`; }
-  private get leaderKey(): string { return `${this.p}leader`; }
-  private get fence(): string { return `${this.p}fence`; }
-  private entryKey(name: string): string { return `${this.p}entry.${name}`; }
+  private get due_(): string {
+    return `${this.p}due`;
+  }
+  private get names(): string {
+    return `${this.p}names`;
+  }
+  private get leaderKey(): string {
+    return `${this.p}leader`;
+  }
+  private get fence(): string {
+    return `${this.p}fence`;
+  }
+  private entryKey(name: string): string {
+    return `${this.p}entry.${name}`;
+  }
 
   private call<T>(what: string, op: (c: Redis) => Promise<T>): Promise<T> {
     if (!this.conn) {
@@ -44,7 +65,13 @@ export class RedisBeatStore implements BeatStore {
       this.gate = new ReadyGate(this.conn);
     }
     const conn = this.conn;
-    return withReconnectOrUnavailable(conn, this.gate!, Date.now() + CALL_TIMEOUT_MS, () => `Beat store at ${maskUrl(this.url)}: ${what} failed, Redis unreachable for ${CALL_TIMEOUT_MS} ms.`, () => op(conn));
+    return withReconnectOrUnavailable(
+      conn,
+      this.gate!,
+      Date.now() + CALL_TIMEOUT_MS,
+      () => `Beat store at ${maskUrl(this.url)}: ${what} failed, Redis unreachable for ${CALL_TIMEOUT_MS} ms.`,
+      () => op(conn),
+    );
   }
 
   async now(): Promise<number> {
@@ -54,18 +81,28 @@ export class RedisBeatStore implements BeatStore {
 
   async upsert(name: string, entry: BeatEntry, source: 'code' | 'runtime', next: number | null): Promise<void> {
     await this.call(`upsert of "${name}"`, (c) =>
-      BEAT_UPSERT_SCRIPT.run(c, [this.entryKey(name), this.due_, this.names], [name, JSON.stringify(entry), source, next === null ? '' : String(next)]),
+      BEAT_UPSERT_SCRIPT.run(
+        c,
+        [this.entryKey(name), this.due_, this.names],
+        [name, JSON.stringify(entry), source, next === null ? '' : String(next)],
+      ),
     );
   }
 
   async remove(name: string): Promise<boolean> {
-    const n = await this.call(`removal of "${name}"`, (c) => BEAT_REMOVE_SCRIPT.run<number>(c, [this.entryKey(name), this.due_, this.names], [name]));
+    const n = await this.call(`removal of "${name}"`, (c) =>
+      BEAT_REMOVE_SCRIPT.run<number>(c, [this.entryKey(name), this.due_, this.names], [name]),
+    );
     return n > 0;
   }
 
   async setPaused(name: string, paused: boolean, next: number | null): Promise<boolean> {
     const n = await this.call(`pause/resume of "${name}"`, (c) =>
-      BEAT_PAUSE_SCRIPT.run<number>(c, [this.entryKey(name), this.due_], [name, paused ? '1' : '0', next === null ? '' : String(next)]),
+      BEAT_PAUSE_SCRIPT.run<number>(
+        c,
+        [this.entryKey(name), this.due_],
+        [name, paused ? '1' : '0', next === null ? '' : String(next)],
+      ),
     );
     return n > 0;
   }
@@ -102,7 +139,9 @@ export class RedisBeatStore implements BeatStore {
   }
 
   async acquire(node: string, leaseMs: number): Promise<number | null> {
-    const tok = await this.call('lease', (c) => BEAT_LEASE_SCRIPT.run<number | null>(c, [this.leaderKey, this.fence], [node, String(leaseMs)]));
+    const tok = await this.call('lease', (c) =>
+      BEAT_LEASE_SCRIPT.run<number | null>(c, [this.leaderKey, this.fence], [node, String(leaseMs)]),
+    );
     return tok === null || tok === undefined ? null : Number(tok);
   }
 
@@ -118,7 +157,15 @@ export class RedisBeatStore implements BeatStore {
 
   async fire(req: FireRequest): Promise<FireOutcome> {
     const keys = [this.fence, this.due_, this.entryKey(req.name)];
-    const args: string[] = [String(req.token), req.name, String(req.expectedNext), req.next === null ? '' : String(req.next), String(req.lastSlot), String(req.now), String(req.count)];
+    const args: string[] = [
+      String(req.token),
+      req.name,
+      String(req.expectedNext),
+      req.next === null ? '' : String(req.next),
+      String(req.lastSlot),
+      String(req.now),
+      String(req.count),
+    ];
     if (req.push) {
       keys.push(req.push.list, req.push.bindingKey);
       args.push(req.push.bindingMember, ...req.push.envelopes);

@@ -35,6 +35,8 @@ export function createBroker(options: ResolvedTaskQueueOptions): Broker {
       return new AmqpBroker(url, options);
     }
     default:
-      throw new ConfigurationError(`Unsupported broker URL scheme "${scheme}://" in brokerUrl. Supported: ${SUPPORTED.join(', ')}.`);
+      throw new ConfigurationError(
+        `Unsupported broker URL scheme "${scheme}://" in brokerUrl. Supported: ${SUPPORTED.join(', ')}.`,
+      );
   }
 }

@@ -97,7 +97,6 @@ export interface PublishOptions {
   deliverAt?: Date;
 }
 
-
 /** Gets each message published to a listened exchange, with its routing key. Never settles anything. */
 export type ExchangeHandler = (message: TaskMessage, routingKey: string) => void;
 

@@ -67,15 +67,24 @@ export class CanvasPublisher {
   }
 
   /** One task message. `chainRest` is the rest of a chain, in Celery's reversed order; `chordBody` makes it a chord header task. */
-  async applyTask(sig: Signature, ctx: ApplyContext, extra: { chainRest?: SignatureDict[]; chordBody?: SignatureDict; groupId?: string; groupIndex?: number } = {}): Promise<AsyncResult<unknown>> {
+  async applyTask(
+    sig: Signature,
+    ctx: ApplyContext,
+    extra: { chainRest?: SignatureDict[]; chordBody?: SignatureDict; groupId?: string; groupIndex?: number } = {},
+  ): Promise<AsyncResult<unknown>> {
     const o = sig.options;
     const args = sig.immutable ? sig.args : [...(ctx.argsPrefix ?? []), ...sig.args];
     const send: SendOptions = {
       taskId: o.task_id ?? randomUUID(),
       queue: o.queue,
       countdown: o.countdown,
-      eta: typeof o.eta === 'string' ? parseIsoTime(o.eta) ?? undefined : undefined,
-      expires: typeof o.expires === 'number' ? o.expires : typeof o.expires === 'string' ? parseIsoTime(o.expires) ?? undefined : undefined,
+      eta: typeof o.eta === 'string' ? (parseIsoTime(o.eta) ?? undefined) : undefined,
+      expires:
+        typeof o.expires === 'number'
+          ? o.expires
+          : typeof o.expires === 'string'
+            ? (parseIsoTime(o.expires) ?? undefined)
+            : undefined,
       priority: o.priority,
       timeLimit: o.time_limit,
       softTimeLimit: o.soft_time_limit,
@@ -88,9 +97,18 @@ export class CanvasPublisher {
       group: extra.groupId ?? o.group_id ?? null,
       groupIndex: extra.groupIndex ?? o.group_index ?? null,
       // A chord header chain's last step carries its chord in its options (Celery's freeze(chord=…)).
-      embed: { callbacks: o.link ?? null, errbacks: o.link_error ?? null, chain: extra.chainRest ?? null, chord: extra.chordBody ?? (o.chord as SignatureDict | undefined) ?? null },
+      embed: {
+        callbacks: o.link ?? null,
+        errbacks: o.link_error ?? null,
+        chain: extra.chainRest ?? null,
+        chord: extra.chordBody ?? (o.chord as SignatureDict | undefined) ?? null,
+      },
     });
-    await this.publisher.publish(this.publisher.queueFor(sig.task, send.queue), message, o.delay_in as DelayIn | undefined);
+    await this.publisher.publish(
+      this.publisher.queueFor(sig.task, send.queue),
+      message,
+      o.delay_in as DelayIn | undefined,
+    );
     return new AsyncResult(send.taskId!, this.backend, this.control);
   }
 
@@ -116,12 +134,17 @@ export class CanvasPublisher {
   }
 
   /** A group: one message per member, with the group id and its index. Chains may be members. */
-  async applyGroup(members: Signature[], ctx: ApplyContext, groupId: string = randomUUID()): Promise<GroupResult<unknown>> {
+  async applyGroup(
+    members: Signature[],
+    ctx: ApplyContext,
+    groupId: string = randomUUID(),
+  ): Promise<GroupResult<unknown>> {
     const results: AsyncResult<unknown>[] = [];
     for (const [i, member] of members.entries()) {
       if (member.subtaskType === 'chain') {
         const r = await this.applyChain(tasksOf(member), ctx);
-        if (!(r instanceof AsyncResult)) throw new ConfigurationError('A chain inside a group must end with a single task.');
+        if (!(r instanceof AsyncResult))
+          throw new ConfigurationError('A chain inside a group must end with a single task.');
         results.push(r);
       } else if (member.subtaskType === null || member.subtaskType === 'xmap' || member.subtaskType === 'xstarmap') {
         results.push(await this.applyTask(member, ctx, { groupId, groupIndex: i }));
@@ -139,7 +162,13 @@ export class CanvasPublisher {
    * options, frozen before the chain is sent), so the chain's last result is its part of the list.
    * The worker that stores the last header result sends the body with the list of results.
    */
-  async applyChord(header: Signature[], body: Signature, ctx: ApplyContext, options: ChordOptions = {}, groupId: string = randomUUID()): Promise<AsyncResult<unknown>> {
+  async applyChord(
+    header: Signature[],
+    body: Signature,
+    ctx: ApplyContext,
+    options: ChordOptions = {},
+    groupId: string = randomUUID(),
+  ): Promise<AsyncResult<unknown>> {
     if (!this.backend.setChordSize || !this.backend.chordPartReturn) {
       throw new ConfigurationError(
         `The ${this.backend.name}:// result backend cannot run chords (Celery's rpc:// cannot either): use a Redis (or memory) result backend.`,
@@ -157,25 +186,43 @@ export class CanvasPublisher {
     const results: AsyncResult<unknown>[] = [];
     for (const [i, steps] of members.entries()) {
       if (steps.length === 1) {
-        results.push(await this.applyTask(steps[0].freeze(this.backend.replyTo), ctx, { groupId, groupIndex: i, chordBody }));
+        results.push(
+          await this.applyTask(steps[0].freeze(this.backend.replyTo), ctx, { groupId, groupIndex: i, chordBody }),
+        );
         continue;
       }
       const frozen = steps.map((s) => s.freeze(this.backend.replyTo));
-      frozen[frozen.length - 1] = frozen[frozen.length - 1].set({ group_id: groupId, chord: chordBody, group_index: i });
+      frozen[frozen.length - 1] = frozen[frozen.length - 1].set({
+        group_id: groupId,
+        chord: chordBody,
+        group_index: i,
+      });
       results.push((await this.applyChain(frozen, ctx)) as AsyncResult<unknown>);
     }
     bodyResult.parent = new GroupResult(groupId, results, this.backend);
     if (options.timeout) {
       const first = members[0][0];
       const queue = this.publisher.queueFor(first.task, first.options.queue);
-      await this.applyTask(new Signature(CHORD_TIMEOUT_TASK, [], { group_id: groupId, body: chordBody, timeout: options.timeout }, { queue, countdown: options.timeout }), {});
+      await this.applyTask(
+        new Signature(
+          CHORD_TIMEOUT_TASK,
+          [],
+          { group_id: groupId, body: chordBody, timeout: options.timeout },
+          { queue, countdown: options.timeout },
+        ),
+        {},
+      );
     }
     return bodyResult;
   }
 
   private resultOf(sig: Signature): CanvasResult {
     if (sig.subtaskType === 'group') {
-      return new GroupResult(sig.options.group_id!, tasksOf(sig).map((m) => new AsyncResult(lastTaskId(m), this.backend, this.control)), this.backend);
+      return new GroupResult(
+        sig.options.group_id!,
+        tasksOf(sig).map((m) => new AsyncResult(lastTaskId(m), this.backend, this.control)),
+        this.backend,
+      );
     }
     return new AsyncResult(lastTaskId(sig), this.backend, this.control);
   }
@@ -191,7 +238,13 @@ function normalizeChain(steps: Signature[]): Signature[] {
     if (s.subtaskType === 'group') return [...flat.slice(0, i), chord(tasksOf(s), next)];
     if (s.subtaskType === 'chord') {
       const body = Signature.fromDict(s.kwargs.body as SignatureDict);
-      return [...flat.slice(0, i), chord((s.kwargs.header as SignatureDict[]).map((d) => Signature.fromDict(d)), chain(body, ...rest))];
+      return [
+        ...flat.slice(0, i),
+        chord(
+          (s.kwargs.header as SignatureDict[]).map((d) => Signature.fromDict(d)),
+          chain(body, ...rest),
+        ),
+      ];
     }
   }
   return flat;
@@ -211,7 +264,9 @@ function headerMember(member: Signature): Signature[] {
   if (steps.length === 0) throw new ConfigurationError('A chain in a chord header needs at least one task.');
   for (const s of steps) {
     if (s.subtaskType !== null) {
-      throw new ConfigurationError(`A chain in a chord header must be made of single tasks (got a ${s.subtaskType} step): wrap that step in one task.`);
+      throw new ConfigurationError(
+        `A chain in a chord header must be made of single tasks (got a ${s.subtaskType} step): wrap that step in one task.`,
+      );
     }
   }
   return steps;
@@ -223,7 +278,9 @@ export function freezeDeep(sig: Signature, replyTo: string): Signature {
     case 'chain':
       return chain(...tasksOf(sig).map((s) => freezeDeep(s, replyTo)));
     case 'group':
-      return group(...tasksOf(sig).map((s) => freezeDeep(s, replyTo))).set({ group_id: sig.options.group_id ?? randomUUID() });
+      return group(...tasksOf(sig).map((s) => freezeDeep(s, replyTo))).set({
+        group_id: sig.options.group_id ?? randomUUID(),
+      });
     case 'chord': {
       const header = (sig.kwargs.header as SignatureDict[]).map((d) => freezeDeep(Signature.fromDict(d), replyTo));
       const body = freezeDeep(Signature.fromDict(sig.kwargs.body as SignatureDict), replyTo);
@@ -256,7 +313,10 @@ export function allTaskIds(sig: Signature): string[] {
     case 'group':
       return tasksOf(sig).flatMap(allTaskIds);
     case 'chord':
-      return [...(sig.kwargs.header as SignatureDict[]).map((d) => Signature.fromDict(d)).flatMap(allTaskIds), ...allTaskIds(Signature.fromDict(sig.kwargs.body as SignatureDict))];
+      return [
+        ...(sig.kwargs.header as SignatureDict[]).map((d) => Signature.fromDict(d)).flatMap(allTaskIds),
+        ...allTaskIds(Signature.fromDict(sig.kwargs.body as SignatureDict)),
+      ];
     default:
       return sig.options.task_id ? [sig.options.task_id] : [];
   }
@@ -268,6 +328,7 @@ function chunksAsGroup(sig: Signature): Signature {
   const items = sig.kwargs.it as unknown[][];
   const n = sig.kwargs.n as number;
   const parts: Signature[] = [];
-  for (let i = 0; i < items.length; i += n) parts.push(task.starmap(items.slice(i, i + n)).set({ queue: task.options.queue }));
+  for (let i = 0; i < items.length; i += n)
+    parts.push(task.starmap(items.slice(i, i + n)).set({ queue: task.options.queue }));
   return group(...parts);
 }

@@ -42,7 +42,12 @@ export class Signature {
     readonly immutable = false,
   ) {}
 
-  static of(ref: TaskRef | string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: SignatureOptions = {}): Signature {
+  static of(
+    ref: TaskRef | string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: SignatureOptions = {},
+  ): Signature {
     const name = typeof ref === 'string' ? ref : ref.name;
     const queue = typeof ref === 'string' ? undefined : ref.queue;
     return new Signature(name, args, kwargs, queue && !options.queue ? { ...options, queue } : options);
@@ -51,11 +56,25 @@ export class Signature {
   /** Reads a signature dict (from a message, or from Python). Nested canvas dicts keep their shape in kwargs. */
   static fromDict(d: SignatureDict | Record<string, unknown>): Signature {
     const x = d as SignatureDict;
-    return new Signature(x.task, x.args ?? [], x.kwargs ?? {}, (x.options ?? {}) as SignatureOptions, (x.subtask_type ?? null) as SubtaskType, Boolean(x.immutable));
+    return new Signature(
+      x.task,
+      x.args ?? [],
+      x.kwargs ?? {},
+      (x.options ?? {}) as SignatureOptions,
+      (x.subtask_type ?? null) as SubtaskType,
+      Boolean(x.immutable),
+    );
   }
 
   toDict(): SignatureDict {
-    return { task: this.task, args: this.args, kwargs: this.kwargs, options: this.options, subtask_type: this.subtaskType, immutable: this.immutable };
+    return {
+      task: this.task,
+      args: this.args,
+      kwargs: this.kwargs,
+      options: this.options,
+      subtask_type: this.subtaskType,
+      immutable: this.immutable,
+    };
   }
 
   toJSON(): SignatureDict {
@@ -64,7 +83,14 @@ export class Signature {
 
   /** A copy with args appended (partial application, Celery's `clone(args)`), kwargs merged and options merged. */
   clone(args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: SignatureOptions = {}): Signature {
-    return new Signature(this.task, [...this.args, ...args], { ...this.kwargs, ...kwargs }, { ...this.options, ...options }, this.subtaskType, this.immutable);
+    return new Signature(
+      this.task,
+      [...this.args, ...args],
+      { ...this.kwargs, ...kwargs },
+      { ...this.options, ...options },
+      this.subtaskType,
+      this.immutable,
+    );
   }
 
   /** A copy that ignores the parent's result in a chain or callback (Celery's `.si()`). */
@@ -126,7 +152,13 @@ export function group(...tasks: Signature[]): Signature {
 
 /** Celery's `chord(header, body)`: run the header group, then the body with the list of its results. */
 export function chord(header: Signature[], body: Signature): Signature {
-  return new Signature('celery.chord', [], { header: header.map((t) => t.toDict()), body: body.toDict(), kwargs: {} }, {}, 'chord');
+  return new Signature(
+    'celery.chord',
+    [],
+    { header: header.map((t) => t.toDict()), body: body.toDict(), kwargs: {} },
+    {},
+    'chord',
+  );
 }
 
 /** The member signatures of a chain or group dict. */

@@ -32,14 +32,16 @@ export class Workflow {
   async afterSuccess(req: TaskRequest, value: unknown): Promise<unknown[]> {
     const children: unknown[] = [];
     const ctx = { argsPrefix: [value], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname };
-    for (const cb of req.embed.callbacks ?? []) children.push(tupleOf(await this.publisher.apply(Signature.fromDict(cb), ctx)));
+    for (const cb of req.embed.callbacks ?? [])
+      children.push(tupleOf(await this.publisher.apply(Signature.fromDict(cb), ctx)));
     const chainRest = req.embed.chain ?? [];
     if (chainRest.length > 0) {
       const rest = [...chainRest];
       const next = Signature.fromDict(rest.pop()!);
-      const r = next.subtaskType === null || next.subtaskType === 'xmap' || next.subtaskType === 'xstarmap'
-        ? await this.publisher.applyTask(next, ctx, { chainRest: rest })
-        : await this.publisher.apply(next, ctx);
+      const r =
+        next.subtaskType === null || next.subtaskType === 'xmap' || next.subtaskType === 'xstarmap'
+          ? await this.publisher.applyTask(next, ctx, { chainRest: rest })
+          : await this.publisher.apply(next, ctx);
       children.push(tupleOf(r));
     }
     return children;
@@ -49,7 +51,9 @@ export class Workflow {
   async afterFailure(req: TaskRequest, exc: ExceptionInfo, traceback: string | null): Promise<void> {
     const ctx = { argsPrefix: [req.id], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname };
     for (const eb of req.embed.errbacks ?? []) {
-      await this.publisher.apply(Signature.fromDict(eb), ctx).catch((err: Error) => this.logger.error(`Errback ${eb.task} of ${req.id} could not be sent: ${err.message}`));
+      await this.publisher
+        .apply(Signature.fromDict(eb), ctx)
+        .catch((err: Error) => this.logger.error(`Errback ${eb.task} of ${req.id} could not be sent: ${err.message}`));
     }
     await this.failChainRest(req, TaskState.FAILURE, exc, traceback);
   }
@@ -64,17 +68,30 @@ export class Workflow {
    * step of a chord header chain: its options hold the group id, index and body) is also counted in
    * that chord with this outcome, as Celery's `mark_as_failure` does, so the body fails instead of waiting.
    */
-  private async failChainRest(req: TaskRequest, state: string, exc: ExceptionInfo, traceback: string | null): Promise<void> {
+  private async failChainRest(
+    req: TaskRequest,
+    state: string,
+    exc: ExceptionInfo,
+    traceback: string | null,
+  ): Promise<void> {
     for (const d of req.embed.chain ?? []) {
       const step = Signature.fromDict(d);
       const groupId = step.subtaskType === null ? step.options.group_id : undefined;
       // rpc:// needs to know where to send: the chain was sent by the same caller, so to the same reply queue.
       for (const id of allTaskIds(step)) {
-        await this.backend.store(readyMeta(id, state, exc, traceback, { ...(groupId ? { group_id: groupId } : {}), parent_id: req.id }), { replyTo: req.replyTo, correlationId: id });
+        await this.backend.store(
+          readyMeta(id, state, exc, traceback, { ...(groupId ? { group_id: groupId } : {}), parent_id: req.id }),
+          { replyTo: req.replyTo, correlationId: id },
+        );
       }
       const chordBody = step.options.chord as SignatureDict | undefined;
       if (groupId && chordBody && step.id) {
-        await this.countChordPart(groupId, chordBody, { taskId: step.id, index: step.options.group_index ?? null, state, result: exc }, req);
+        await this.countChordPart(
+          groupId,
+          chordBody,
+          { taskId: step.id, index: step.options.group_index ?? null, state, result: exc },
+          req,
+        );
       }
     }
   }
@@ -82,7 +99,12 @@ export class Workflow {
   /** Counts this header task in its chord; the call that completes the chord sends the body (or fails it). */
   async chordPart(req: TaskRequest, state: string, result: unknown): Promise<void> {
     if (!req.group || !req.embed.chord) return;
-    await this.countChordPart(req.group, req.embed.chord, { taskId: req.id, index: req.groupIndex, state, result }, req);
+    await this.countChordPart(
+      req.group,
+      req.embed.chord,
+      { taskId: req.id, index: req.groupIndex, state, result },
+      req,
+    );
   }
 
   /** Counts one part of chord `groupId`; the call that completes it sends `body` with the results in header order, or fails it. */
@@ -93,7 +115,12 @@ export class Workflow {
     const sig = Signature.fromDict(body);
     const failed = parts.find((p) => p.state !== TaskState.SUCCESS);
     if (failed) return this.failChord(sig, dependencyRaised(failed.taskId, failed.state, failed.result), req);
-    await this.publisher.apply(sig, { argsPrefix: [parts.map((p) => p.result)], parentId: req.id, rootId: req.rootId, origin: this.config.worker.hostname });
+    await this.publisher.apply(sig, {
+      argsPrefix: [parts.map((p) => p.result)],
+      parentId: req.id,
+      rootId: req.rootId,
+      origin: this.config.worker.hostname,
+    });
   }
 
   /** The chord timeout: closes the chord if it is still open and fails its body. */
@@ -106,17 +133,24 @@ export class Workflow {
   async failChord(body: Signature, message: string, req?: TaskRequest): Promise<void> {
     const exc = exceptionInfo(new ChordError(message));
     const ids = allTaskIds(body);
-    for (const id of ids) await this.backend.store(readyMeta(id, TaskState.FAILURE, exc, null, req ? { parent_id: req.id } : {}));
+    for (const id of ids)
+      await this.backend.store(readyMeta(id, TaskState.FAILURE, exc, null, req ? { parent_id: req.id } : {}));
     this.logger.error(`Chord callback ${body.task}[${ids[0] ?? '?'}] failed: ${excRepr(exc)}`);
     const bodyId = ids[0];
     for (const eb of body.options.link_error ?? []) {
-      await this.publisher.apply(Signature.fromDict(eb), { argsPrefix: [bodyId], parentId: bodyId, rootId: req?.rootId }).catch(() => undefined);
+      await this.publisher
+        .apply(Signature.fromDict(eb), { argsPrefix: [bodyId], parentId: bodyId, rootId: req?.rootId })
+        .catch(() => undefined);
     }
   }
 }
 
 /** Celery's result tuple of a child: `[[id, null], null]`, or a group's `[[gid, null], [members…]]`. */
 function tupleOf(r: CanvasResult): unknown[] {
-  if (r instanceof GroupResult) return groupTuple(r.id, r.results.map((m) => m.id));
+  if (r instanceof GroupResult)
+    return groupTuple(
+      r.id,
+      r.results.map((m) => m.id),
+    );
   return taskTuple((r as AsyncResult<unknown>).id);
 }

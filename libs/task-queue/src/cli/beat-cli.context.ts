@@ -11,12 +11,18 @@ export interface BeatFlags extends ConnectionFlags {
 }
 
 /** A BeatService built without Nest, on the CLI's broker and backend; closes everything after `fn`. */
-export async function withBeat(flags: BeatFlags, fn: (beat: BeatService, ctx: CliContext) => Promise<void>): Promise<void> {
+export async function withBeat(
+  flags: BeatFlags,
+  fn: (beat: BeatService, ctx: CliContext) => Promise<void>,
+): Promise<void> {
   const ctx = cliContext(flags);
   try {
     const registry = new TaskRegistry();
     const publisher = new TaskPublisher(ctx.broker, ctx.config, registry);
-    const beatOptions = resolveBeatOptions({ beat: { store: flags.store ?? (process.env.TASKQUEUE_BEAT_STORE || undefined) } }, ctx.config);
+    const beatOptions = resolveBeatOptions(
+      { beat: { store: flags.store ?? (process.env.TASKQUEUE_BEAT_STORE || undefined) } },
+      ctx.config,
+    );
     const beat = new BeatService(ctx.config, beatOptions, registry, publisher, ctx.backend);
     try {
       await fn(beat, ctx);

@@ -29,7 +29,11 @@ export interface CliContext {
 /** The broker, backend and a TaskClient, built without Nest: the CLI needs no app module. */
 export function cliContext(flags: ConnectionFlags): CliContext {
   const env = optionsFromEnv();
-  const config = resolveOptions({ ...env, brokerUrl: flags.broker ?? env.brokerUrl, resultBackend: flags.backend ?? env.resultBackend });
+  const config = resolveOptions({
+    ...env,
+    brokerUrl: flags.broker ?? env.brokerUrl,
+    resultBackend: flags.backend ?? env.resultBackend,
+  });
   const broker = createBroker(config);
   const backend = createResultBackend(config);
   const control = new TaskControl(broker);

@@ -11,15 +11,33 @@ export function registerDashboardCommand(program: Command, out: (line: string) =
     .description('serve the monitoring dashboard (workers, queues, tasks, actions, /metrics) until stopped')
     .option('-p, --port <port>', 'port to listen on', portArg, 5555)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
-    .option('--basic-auth <user:password>', 'require HTTP Basic auth (repeatable, or comma-separated)', collectAuth, [] as string[])
+    .option(
+      '--basic-auth <user:password>',
+      'require HTTP Basic auth (repeatable, or comma-separated)',
+      collectAuth,
+      [] as string[],
+    )
     .option('--read-only', 'show only: no revoke, purge or worker control')
     .option('--max-tasks <n>', 'tasks kept in the history (oldest dropped first)', portArg, 100_000)
     .action(async (o: { port: number; host: string; basicAuth: string[]; readOnly?: boolean; maxTasks: number }) => {
       const flags = program.opts<ConnectionFlags>();
       const env = optionsFromEnv();
-      const taskQueue = { ...env, brokerUrl: flags.broker ?? env.brokerUrl, resultBackend: flags.backend ?? env.resultBackend };
-      const dash = await startStandaloneDashboard({ taskQueue, port: o.port, host: o.host, basicAuth: o.basicAuth, readOnly: !!o.readOnly, monitor: { maxTasks: o.maxTasks } });
-      out(`taskq dashboard on ${dash.url} (broker ${maskUrl(taskQueue.brokerUrl ?? 'memory://')}${o.readOnly ? ', read-only' : ''}${o.basicAuth.length ? ', basic auth' : ''})`);
+      const taskQueue = {
+        ...env,
+        brokerUrl: flags.broker ?? env.brokerUrl,
+        resultBackend: flags.backend ?? env.resultBackend,
+      };
+      const dash = await startStandaloneDashboard({
+        taskQueue,
+        port: o.port,
+        host: o.host,
+        basicAuth: o.basicAuth,
+        readOnly: !!o.readOnly,
+        monitor: { maxTasks: o.maxTasks },
+      });
+      out(
+        `taskq dashboard on ${dash.url} (broker ${maskUrl(taskQueue.brokerUrl ?? 'memory://')}${o.readOnly ? ', read-only' : ''}${o.basicAuth.length ? ', basic auth' : ''})`,
+      );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
         process.once('SIGINT', stop);
@@ -36,7 +54,10 @@ function portArg(text: string): number {
 }
 
 function collectAuth(value: string, previous: string[]): string[] {
-  const pairs = value.split(',').map((p) => p.trim()).filter(Boolean);
+  const pairs = value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   for (const p of pairs) if (!p.includes(':')) throw new InvalidArgumentError('must be user:password');
   return [...previous, ...pairs];
 }

@@ -28,7 +28,11 @@ export function registerEventsCommand(program: Command, out: (line: string) => v
       const timer = o.timeout !== undefined ? setTimeout(done, o.timeout * 1000) : null;
       try {
         await receiver.start();
-        out(o.json ? JSON.stringify({ type: 'listening', broker: ctx.broker.describe() }) : `-> taskq events: listening on ${ctx.broker.describe()}`);
+        out(
+          o.json
+            ? JSON.stringify({ type: 'listening', broker: ctx.broker.describe() })
+            : `-> taskq events: listening on ${ctx.broker.describe()}`,
+        );
         await finished;
       } finally {
         if (timer) clearTimeout(timer);
@@ -47,7 +51,9 @@ function dumpLine(e: CeleryEvent): string {
   delete rest.utcoffset;
   delete rest.pid;
   delete rest.local_received;
-  const fields = Object.entries(rest).map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`).join(', ');
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(', ');
   return `${hostname} [${new Date(timestamp * 1000).toISOString()}] ${type}: ${fields}`;
 }
 

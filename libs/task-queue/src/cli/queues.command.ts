@@ -21,7 +21,15 @@ export function registerQueuesCommand(program: Command, out: (line: string) => v
         if (/^rediss?$/.test(schemeOf(url))) {
           const ep = parseRedisUrl(url, ctx.config.redis.tls);
           const RedisClient = loadIoredis();
-          redis = new RedisClient({ host: ep.host, port: ep.port, db: ep.db, username: ep.username, password: ep.password, tls: ep.tls || undefined, maxRetriesPerRequest: 2 });
+          redis = new RedisClient({
+            host: ep.host,
+            port: ep.port,
+            db: ep.db,
+            username: ep.username,
+            password: ep.password,
+            tls: ep.tls || undefined,
+            maxRetriesPerRequest: 2,
+          });
         }
         const reader = new QueueStatsReader(ctx.broker, redis, ctx.config.redis.keyPrefix);
         // Consumers come from the workers themselves (Celery's active_queues).
@@ -35,7 +43,12 @@ export function registerQueuesCommand(program: Command, out: (line: string) => v
             }
           }
         }
-        const extra = o.queue ? o.queue.split(',').map((q) => q.trim()).filter(Boolean) : [];
+        const extra = o.queue
+          ? o.queue
+              .split(',')
+              .map((q) => q.trim())
+              .filter(Boolean)
+          : [];
         const names = await reader.discover([ctx.config.defaultQueue, ...extra, ...consuming.keys()]);
         const stats = await reader.read(names, (q) => consuming.get(q) ?? []);
         if (o.json) for (const s of stats) out(JSON.stringify(s));
@@ -50,8 +63,22 @@ export function registerQueuesCommand(program: Command, out: (line: string) => v
 function printTable(stats: QueueStats[], out: (line: string) => void): void {
   const rows = [['QUEUE', 'READY', 'PRIORITY 0/3/6/9', 'DELAYED', 'UNACKED', 'DEAD', 'CONSUMERS']];
   for (const s of stats) {
-    rows.push([s.name, String(s.ready), s.byPriority ? Object.values(s.byPriority).join('/') : '-', String(s.delayed), s.unacked === null ? '-' : String(s.unacked), String(s.deadLetters), s.consumers.join(',') || '-']);
+    rows.push([
+      s.name,
+      String(s.ready),
+      s.byPriority ? Object.values(s.byPriority).join('/') : '-',
+      String(s.delayed),
+      s.unacked === null ? '-' : String(s.unacked),
+      String(s.deadLetters),
+      s.consumers.join(',') || '-',
+    ]);
   }
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  for (const r of rows) out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+  for (const r of rows)
+    out(
+      r
+        .map((c, i) => c.padEnd(widths[i]))
+        .join('  ')
+        .trimEnd(),
+    );
 }

@@ -27,7 +27,10 @@ export function scheduleCommand(program: Command, out: (line: string) => void): 
   const flags = () => ({ ...program.opts(), store: (cmd.opts() as { store?: string }).store });
   const cmd = new Command('schedule')
     .description('add, list, remove, pause and resume periodic tasks (stored where every replica sees them)')
-    .option('--store <url>', 'beat store (default: $TASKQUEUE_BEAT_STORE, else the Redis broker or Redis result backend)');
+    .option(
+      '--store <url>',
+      'beat store (default: $TASKQUEUE_BEAT_STORE, else the Redis broker or Redis result backend)',
+    );
 
   cmd
     .command('add')
@@ -45,13 +48,16 @@ export function scheduleCommand(program: Command, out: (line: string) => void): 
     .option('--missed <policy>', "missed runs: 'once' (default), 'skip' or 'catchup:N'")
     .option('--limit <n>', 'stop after this many sends', positive)
     .action(async (name: string, o: AddFlags) => {
-      if ((o.every === undefined) === (o.cron === undefined)) throw new ConfigurationError('taskq schedule add: give exactly one of --every or --cron.');
-      const schedule: ScheduleSpec = o.every !== undefined ? { every: o.every } : { cron: o.cron!, ...(o.tz ? { tz: o.tz } : {}) };
+      if ((o.every === undefined) === (o.cron === undefined))
+        throw new ConfigurationError('taskq schedule add: give exactly one of --every or --cron.');
+      const schedule: ScheduleSpec =
+        o.every !== undefined ? { every: o.every } : { cron: o.cron!, ...(o.tz ? { tz: o.tz } : {}) };
       const entry: BeatEntry = { task: o.task, schedule };
       if (o.args) entry.args = o.args;
       if (o.kwargs) entry.kwargs = o.kwargs;
       const options = { queue: o.queue, expires: o.expires, priority: o.priority };
-      if (Object.values(options).some((v) => v !== undefined)) entry.options = JSON.parse(JSON.stringify(options)) as BeatEntry['options'];
+      if (Object.values(options).some((v) => v !== undefined))
+        entry.options = JSON.parse(JSON.stringify(options)) as BeatEntry['options'];
       if (o.missed) entry.missed = missedPolicy(o.missed);
       if (o.limit !== undefined) entry.limit = o.limit;
       await withBeat(flags(), async (beat) => {
@@ -73,14 +79,27 @@ export function scheduleCommand(program: Command, out: (line: string) => void): 
           out(JSON.stringify({ leader: leader ? `${leader.node} (token ${leader.token})` : null }));
           return;
         }
-        const rows = [['NAME', 'TASK', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'RUNS', 'PAUSED'], ...entries.map((e) => Object.values(row(e)).map(String))];
+        const rows = [
+          ['NAME', 'TASK', 'SCHEDULE', 'NEXT RUN', 'LAST RUN', 'RUNS', 'PAUSED'],
+          ...entries.map((e) => Object.values(row(e)).map(String)),
+        ];
         const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-        for (const r of rows) out(r.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+        for (const r of rows)
+          out(
+            r
+              .map((c, i) => c.padEnd(widths[i]))
+              .join('  ')
+              .trimEnd(),
+          );
         out(`Leader: ${leader ? `${leader.node} (token ${leader.token})` : 'none (no scheduler is running)'}`);
       });
     });
 
-  for (const [verb, what] of [['remove', 'delete an entry'], ['pause', 'stop an entry from firing until resumed'], ['resume', 'resume a paused entry at its next slot']] as const) {
+  for (const [verb, what] of [
+    ['remove', 'delete an entry'],
+    ['pause', 'stop an entry from firing until resumed'],
+    ['resume', 'resume a paused entry at its next slot'],
+  ] as const) {
     cmd
       .command(verb)
       .description(what)

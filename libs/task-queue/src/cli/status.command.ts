@@ -18,7 +18,9 @@ export function registerStatusCommand(program: Command, out: (line: string) => v
         const nodes = Object.assign({}, ...replies) as Record<string, unknown>;
         const names = Object.keys(nodes).sort();
         if (o.json) out(JSON.stringify(nodes));
-        else for (const n of names) out(`-> ${n}: OK\n        ${String((nodes[n] as { ok?: unknown })?.ok ?? JSON.stringify(nodes[n]))}`);
+        else
+          for (const n of names)
+            out(`-> ${n}: OK\n        ${String((nodes[n] as { ok?: unknown })?.ok ?? JSON.stringify(nodes[n]))}`);
         if (!names.length) {
           process.stderr.write('Error: No nodes replied within time constraint\n');
           process.exitCode = EX_UNAVAILABLE;

@@ -18,9 +18,13 @@ import { registerStatusCommand } from './status.command';
  */
 export function buildProgram(out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Command {
   const program = new Command('taskq')
-    .description("Send Celery tasks, read results, purge queues. Broker and backend come from flags or TASKQUEUE_BROKER_URL / TASKQUEUE_RESULT_BACKEND.")
+    .description(
+      'Send Celery tasks, read results, purge queues. Broker and backend come from flags or TASKQUEUE_BROKER_URL / TASKQUEUE_RESULT_BACKEND.',
+    )
     .addOption(new Option('-b, --broker <url>', 'broker URL (default: $TASKQUEUE_BROKER_URL or memory://)'))
-    .addOption(new Option('--backend <url>', 'result backend URL (default: $TASKQUEUE_RESULT_BACKEND, else as the broker)'))
+    .addOption(
+      new Option('--backend <url>', 'result backend URL (default: $TASKQUEUE_RESULT_BACKEND, else as the broker)'),
+    )
     .showHelpAfterError();
 
   program
@@ -34,15 +38,40 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
     .option('--eta <iso>', 'run no earlier than this ISO-8601 time', dateArg)
     .option('--expires <seconds>', 'do not run after this many seconds from now', numberArg)
     .option('--priority <0-9>', 'message priority', numberArg)
-    .option('--delay-in <where>', "where a countdown/eta waits: 'broker' (default) or 'worker' (for queues only Python workers consume)")
+    .option(
+      '--delay-in <where>',
+      "where a countdown/eta waits: 'broker' (default) or 'worker' (for queues only Python workers consume)",
+    )
     .option('-w, --wait [timeout]', 'wait for the result (seconds, default 30) and print it', numberArg)
-    .action(async (task: string, o: { args: unknown[]; kwargs: Record<string, unknown>; queue?: string; countdown?: number; eta?: Date; expires?: number; priority?: number; delayIn?: 'broker' | 'worker'; wait?: number | true }) => {
-      await withContext(program.opts(), async ({ client }) => {
-        const result = await client.sendTask(task, o.args, o.kwargs, { queue: o.queue, countdown: o.countdown, eta: o.eta, expires: o.expires, priority: o.priority, delayIn: o.delayIn });
-        if (o.wait === undefined) return out(result.id);
-        out(JSON.stringify(await waitResult(result, o.wait)));
-      });
-    });
+    .action(
+      async (
+        task: string,
+        o: {
+          args: unknown[];
+          kwargs: Record<string, unknown>;
+          queue?: string;
+          countdown?: number;
+          eta?: Date;
+          expires?: number;
+          priority?: number;
+          delayIn?: 'broker' | 'worker';
+          wait?: number | true;
+        },
+      ) => {
+        await withContext(program.opts(), async ({ client }) => {
+          const result = await client.sendTask(task, o.args, o.kwargs, {
+            queue: o.queue,
+            countdown: o.countdown,
+            eta: o.eta,
+            expires: o.expires,
+            priority: o.priority,
+            delayIn: o.delayIn,
+          });
+          if (o.wait === undefined) return out(result.id);
+          out(JSON.stringify(await waitResult(result, o.wait)));
+        });
+      },
+    );
 
   program
     .command('result')
@@ -66,7 +95,12 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
     .option('-Q, --queue <queues>', 'comma-separated queues (default: $TASKQUEUE_QUEUES or the default queue)')
     .action(async (o: { queue?: string }) => {
       await withContext(program.opts(), async ({ broker, config }) => {
-        const queues = o.queue ? o.queue.split(',').map((q) => q.trim()).filter(Boolean) : config.worker.queues;
+        const queues = o.queue
+          ? o.queue
+              .split(',')
+              .map((q) => q.trim())
+              .filter(Boolean)
+          : config.worker.queues;
         let total = 0;
         for (const q of queues) {
           const n = await broker.purge(q);
@@ -86,7 +120,16 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
       await withContext(program.opts(), async ({ broker, config }) => {
         const letters = await broker.readDeadLetters(o.queue ?? config.defaultQueue, o.limit);
         for (const l of letters) {
-          out(JSON.stringify({ at: l.at, queue: l.queue, reason: l.reason, task: l.message.headers.task ?? null, id: l.message.headers.id ?? null, body: l.message.body.toString('utf8') }));
+          out(
+            JSON.stringify({
+              at: l.at,
+              queue: l.queue,
+              reason: l.reason,
+              task: l.message.headers.task ?? null,
+              id: l.message.headers.id ?? null,
+              body: l.message.body.toString('utf8'),
+            }),
+          );
         }
       });
     });
@@ -101,7 +144,10 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
   return program;
 }
 
-async function withContext(flags: ConnectionFlags, fn: (ctx: ReturnType<typeof cliContext>) => Promise<void>): Promise<void> {
+async function withContext(
+  flags: ConnectionFlags,
+  fn: (ctx: ReturnType<typeof cliContext>) => Promise<void>,
+): Promise<void> {
   const ctx = cliContext(flags);
   try {
     await fn(ctx);
@@ -114,7 +160,8 @@ async function waitResult(result: AsyncResult, wait: number | true): Promise<Rec
   try {
     return { id: result.id, state: 'SUCCESS', result: await result.get({ timeout: seconds(wait) * 1000 }) };
   } catch (err) {
-    if (err instanceof TaskFailedError) return { id: result.id, state: err.state, exception: { type: err.excType, message: err.excMessage } };
+    if (err instanceof TaskFailedError)
+      return { id: result.id, state: err.state, exception: { type: err.excType, message: err.excMessage } };
     throw err;
   }
 }
@@ -136,7 +183,8 @@ function jsonArg(kind: 'array' | 'object') {
       throw new InvalidArgumentError(`not JSON (${(err as Error).message}); quote it, e.g. '[2, 3]'`);
     }
     const ok = kind === 'array' ? Array.isArray(v) : !!v && typeof v === 'object' && !Array.isArray(v);
-    if (!ok) throw new InvalidArgumentError(`must be a JSON ${kind}, e.g. ${kind === 'array' ? "'[2, 3]'" : `'{"x": 1}'`}`);
+    if (!ok)
+      throw new InvalidArgumentError(`must be a JSON ${kind}, e.g. ${kind === 'array' ? "'[2, 3]'" : `'{"x": 1}'`}`);
     return v;
   };
 }
@@ -158,7 +206,7 @@ export async function runCli(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (err) {
-    const message = err instanceof TaskQueueError ? err.message : (err as Error).stack ?? String(err);
+    const message = err instanceof TaskQueueError ? err.message : ((err as Error).stack ?? String(err));
     process.stderr.write(`taskq: ${message}\n`);
     process.exitCode = 1;
   }

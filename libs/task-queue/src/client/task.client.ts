@@ -29,7 +29,11 @@ export interface ManyCall {
 export interface BoundTask<R extends TaskRef> {
   readonly name: string;
   delay(...args: TaskArgs<R>): Promise<AsyncResult<TaskResult<R>>>;
-  applyAsync(args: TaskArgs<R>, kwargs?: Record<string, unknown>, options?: SendOptions): Promise<AsyncResult<TaskResult<R>>>;
+  applyAsync(
+    args: TaskArgs<R>,
+    kwargs?: Record<string, unknown>,
+    options?: SendOptions,
+  ): Promise<AsyncResult<TaskResult<R>>>;
 }
 
 /**
@@ -53,7 +57,12 @@ export class TaskClient {
   }
 
   /** Sends a task with arguments, keyword arguments and options (Celery's `apply_async`). */
-  applyAsync<R extends TaskRef>(ref: R, args: TaskArgs<R>, kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Promise<AsyncResult<TaskResult<R>>> {
+  applyAsync<R extends TaskRef>(
+    ref: R,
+    args: TaskArgs<R>,
+    kwargs: Record<string, unknown> = {},
+    options: ApplyOptions = {},
+  ): Promise<AsyncResult<TaskResult<R>>> {
     return this.send(ref.name, args, kwargs, options, ref.queue);
   }
 
@@ -61,7 +70,12 @@ export class TaskClient {
    * Sends a task by name, for tasks this process does not define (another service, a Python worker).
    * Give the result type yourself: `sendTask<number>('py.add', [2, 3])`.
    */
-  sendTask<T = unknown>(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Promise<AsyncResult<T>> {
+  sendTask<T = unknown>(
+    name: string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: ApplyOptions = {},
+  ): Promise<AsyncResult<T>> {
     return this.send(name, args, kwargs, options, undefined);
   }
 
@@ -74,12 +88,25 @@ export class TaskClient {
    *
    * @example const results = await client.delayMany(add, [[1, 2], [3, 4]]);
    */
-  delayMany<R extends TaskRef>(ref: R, argsList: readonly TaskArgs<R>[], options: ApplyOptions = {}): Promise<AsyncResult<TaskResult<R>>[]> {
-    return this.sendBatch(ref.name, argsList.map((args) => ({ args })), options, ref.queue);
+  delayMany<R extends TaskRef>(
+    ref: R,
+    argsList: readonly TaskArgs<R>[],
+    options: ApplyOptions = {},
+  ): Promise<AsyncResult<TaskResult<R>>[]> {
+    return this.sendBatch(
+      ref.name,
+      argsList.map((args) => ({ args })),
+      options,
+      ref.queue,
+    );
   }
 
   /** `delayMany` by name, with positional and keyword arguments per call. */
-  sendMany<T = unknown>(name: string, calls: readonly ManyCall[], options: ApplyOptions = {}): Promise<AsyncResult<T>[]> {
+  sendMany<T = unknown>(
+    name: string,
+    calls: readonly ManyCall[],
+    options: ApplyOptions = {},
+  ): Promise<AsyncResult<T>[]> {
     return this.sendBatch(name, calls, options, undefined);
   }
 
@@ -89,7 +116,8 @@ export class TaskClient {
     return {
       name: ref.name,
       delay: (...args: TaskArgs<typeof ref>) => this.delay(ref, ...args),
-      applyAsync: (args: TaskArgs<typeof ref>, kwargs?: Record<string, unknown>, options?: SendOptions) => this.applyAsync(ref, args, kwargs, options),
+      applyAsync: (args: TaskArgs<typeof ref>, kwargs?: Record<string, unknown>, options?: SendOptions) =>
+        this.applyAsync(ref, args, kwargs, options),
     } satisfies BoundTask<typeof ref>;
   }
 
@@ -104,7 +132,12 @@ export class TaskClient {
   }
 
   /** A signature of a task, to compose into chains, groups and chords or to pass as a callback. */
-  signature<R extends TaskRef>(ref: R | string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: SignatureOptions = {}): Signature {
+  signature<R extends TaskRef>(
+    ref: R | string,
+    args: unknown[] = [],
+    kwargs: Record<string, unknown> = {},
+    options: SignatureOptions = {},
+  ): Signature {
     return Signature.of(ref, args, kwargs, options);
   }
 
@@ -136,20 +169,43 @@ export class TaskClient {
     return new GroupResult(groupId, members, this.backend);
   }
 
-  private async sendBatch<T>(name: string, calls: readonly ManyCall[], options: ApplyOptions, refQueue: string | undefined): Promise<AsyncResult<T>[]> {
-    if (options.taskId !== undefined) throw new TypeError(`Task ${name}: taskId cannot be given to delayMany/sendMany (each call gets its own id); send that call alone with applyAsync.`);
+  private async sendBatch<T>(
+    name: string,
+    calls: readonly ManyCall[],
+    options: ApplyOptions,
+    refQueue: string | undefined,
+  ): Promise<AsyncResult<T>[]> {
+    if (options.taskId !== undefined)
+      throw new TypeError(
+        `Task ${name}: taskId cannot be given to delayMany/sendMany (each call gets its own id); send that call alone with applyAsync.`,
+      );
     const messages = calls.map((c) => this.message(name, c.args ?? [], c.kwargs ?? {}, options));
-    await this.publisher.publishMany(this.publisher.queueFor(name, options.queue ?? refQueue), messages, options.delayIn);
+    await this.publisher.publishMany(
+      this.publisher.queueFor(name, options.queue ?? refQueue),
+      messages,
+      options.delayIn,
+    );
     return messages.map((m) => this.resultOf<T>(m));
   }
 
-  private async send<T>(name: string, args: readonly unknown[], kwargs: Record<string, unknown>, options: ApplyOptions, refQueue: string | undefined): Promise<AsyncResult<T>> {
+  private async send<T>(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown>,
+    options: ApplyOptions,
+    refQueue: string | undefined,
+  ): Promise<AsyncResult<T>> {
     const message = this.message(name, args, kwargs, options);
     await this.publisher.publish(this.publisher.queueFor(name, options.queue ?? refQueue), message, options.delayIn);
     return this.resultOf<T>(message);
   }
 
-  private message(name: string, args: readonly unknown[], kwargs: Record<string, unknown>, options: ApplyOptions): TaskMessage {
+  private message(
+    name: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown>,
+    options: ApplyOptions,
+  ): TaskMessage {
     const embed = { callbacks: dicts(options.link), errbacks: dicts(options.linkError) };
     return buildTaskMessage(name, args, kwargs, options, { replyTo: this.backend.replyTo, origin: ORIGIN, embed });
   }

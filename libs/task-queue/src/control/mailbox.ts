@@ -1,6 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { Broker } from '../brokers/broker.interface';
-import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, buildControlReply, isAddressedTo, mailboxQueue, parseControlRequest } from '../protocol/control-message';
+import {
+  PIDBOX_EXCHANGE,
+  REPLY_EXCHANGE,
+  buildControlReply,
+  isAddressedTo,
+  mailboxQueue,
+  parseControlRequest,
+} from '../protocol/control-message';
 import { TaskMessage } from '../protocol/task-message';
 import { LamportClock } from '../events/lamport.clock';
 import { WorkerControl } from './worker-control';
@@ -49,7 +56,11 @@ export class Mailbox {
     if (!request.ticket || !request.reply_to) return;
     const reply = buildControlReply(this.hostname, result, request.ticket, this.clock.forward());
     try {
-      await this.broker.publishToExchange!({ ...REPLY_EXCHANGE, name: request.reply_to.exchange || REPLY_EXCHANGE.name }, request.reply_to.routing_key, reply);
+      await this.broker.publishToExchange!(
+        { ...REPLY_EXCHANGE, name: request.reply_to.exchange || REPLY_EXCHANGE.name },
+        request.reply_to.routing_key,
+        reply,
+      );
     } catch (err) {
       this.logger.warn(`Could not reply to ${request.method}: ${(err as Error).message}`);
     }

@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Broker } from '../brokers/broker.interface';
 import { ConfigurationError } from '../errors';
-import { PIDBOX_EXCHANGE, REPLY_EXCHANGE, buildControlRequest, parseControlReply, replyQueue } from '../protocol/control-message';
+import {
+  PIDBOX_EXCHANGE,
+  REPLY_EXCHANGE,
+  buildControlRequest,
+  parseControlReply,
+  replyQueue,
+} from '../protocol/control-message';
 import { TASK_QUEUE_BROKER } from '../task-queue.constants';
 
 export interface BroadcastOptions {
@@ -33,7 +39,11 @@ export class TaskControl {
    */
   async revoke(taskIds: string | string[], options: { terminate?: boolean; signal?: string } = {}): Promise<void> {
     const ids = Array.isArray(taskIds) ? taskIds : [taskIds];
-    await this.broadcast('revoke', { task_id: ids.length === 1 ? ids[0] : ids, terminate: options.terminate ?? false, signal: options.signal ?? 'SIGTERM' });
+    await this.broadcast('revoke', {
+      task_id: ids.length === 1 ? ids[0] : ids,
+      terminate: options.terminate ?? false,
+      signal: options.signal ?? 'SIGTERM',
+    });
   }
 
   /** `{ "<node>": { ok: "pong" } }` for every worker that answers within the timeout. */
@@ -42,19 +52,33 @@ export class TaskControl {
   }
 
   /** Any inspect command (`active`, `reserved`, `scheduled`, `revoked`, `registered`, `stats`, `active_queues`, `query_task`, `conf`). */
-  async inspect(method: string, args: Record<string, unknown> = {}, options: Omit<BroadcastOptions, 'reply'> = {}): Promise<Array<Record<string, unknown>>> {
+  async inspect(
+    method: string,
+    args: Record<string, unknown> = {},
+    options: Omit<BroadcastOptions, 'reply'> = {},
+  ): Promise<Array<Record<string, unknown>>> {
     return this.broadcast(method, args, { ...options, reply: true });
   }
 
   /** Sends a command; with `reply`, resolves to the replies received within `timeout` seconds. */
-  async broadcast(method: string, args: Record<string, unknown>, options: BroadcastOptions = {}): Promise<Array<Record<string, unknown>>> {
+  async broadcast(
+    method: string,
+    args: Record<string, unknown>,
+    options: BroadcastOptions = {},
+  ): Promise<Array<Record<string, unknown>>> {
     const broker = this.broker;
     if (!broker.publishToExchange || !broker.listen) {
-      throw new ConfigurationError(`The ${broker.transport} broker has no exchanges, so remote control is not available on it.`);
+      throw new ConfigurationError(
+        `The ${broker.transport} broker has no exchanges, so remote control is not available on it.`,
+      );
     }
     const timeout = options.timeout ?? 1;
     if (!options.reply) {
-      await broker.publishToExchange(PIDBOX_EXCHANGE, '', buildControlRequest(method, args, { destination: options.destination, timeout }).message);
+      await broker.publishToExchange(
+        PIDBOX_EXCHANGE,
+        '',
+        buildControlRequest(method, args, { destination: options.destination, timeout }).message,
+      );
       return [];
     }
     const replies: Array<Record<string, unknown>> = [];
@@ -69,7 +93,11 @@ export class TaskControl {
       else if (options.destination && replies.length >= options.destination.length) done();
     });
     try {
-      const request = buildControlRequest(method, args, { destination: options.destination, timeout, replyTo: this.oid });
+      const request = buildControlRequest(method, args, {
+        destination: options.destination,
+        timeout,
+        replyTo: this.oid,
+      });
       ticket = request.ticket;
       await broker.publishToExchange(PIDBOX_EXCHANGE, '', request.message);
       const timer = setTimeout(done, timeout * 1000);

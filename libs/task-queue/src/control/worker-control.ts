@@ -1,7 +1,20 @@
 import { hostname as osHostname } from 'node:os';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRegistry } from '../registry/task.registry';
-import { brokerInfoReply, commandFailedReply, confReply, errorReply, helloReply, okReply, queueInfoReply, requestInfoReply, revokedReply, scheduledReply, statsReply, unknownCommandReply } from '../protocol/control-reply';
+import {
+  brokerInfoReply,
+  commandFailedReply,
+  confReply,
+  errorReply,
+  helloReply,
+  okReply,
+  queueInfoReply,
+  requestInfoReply,
+  revokedReply,
+  scheduledReply,
+  statsReply,
+  unknownCommandReply,
+} from '../protocol/control-reply';
 import { maskUrl } from '../transports/url-mask';
 import { schemeOf } from '../transports/url-scheme';
 import type { JobView, WorkerState } from '../interfaces/worker-state.interface';
@@ -51,13 +64,35 @@ export class WorkerControl {
         }),
       revoke: (a) => this.revoke(ids(a.task_id), a.terminate === true),
       terminate: (a) => this.revoke(ids(a.task_id), true),
-      rate_limit: (a) => this.setOption(String(a.task_name), { rateLimit: (a.rate_limit as string | number | null) ?? undefined }, 'new rate limit set successfully'),
-      time_limit: (a) => this.setOption(String(a.task_name), { softTimeLimit: numOrUndef(a.soft), timeLimit: numOrUndef(a.hard) }, 'time limits set successfully'),
+      rate_limit: (a) =>
+        this.setOption(
+          String(a.task_name),
+          { rateLimit: (a.rate_limit as string | number | null) ?? undefined },
+          'new rate limit set successfully',
+        ),
+      time_limit: (a) =>
+        this.setOption(
+          String(a.task_name),
+          { softTimeLimit: numOrUndef(a.soft), timeLimit: numOrUndef(a.hard) },
+          'time limits set successfully',
+        ),
       heartbeat: () => void this.events.heartbeatOnRequest(),
-      enable_events: () => { this.events.taskEvents = true; return ok('task events enabled'); },
-      disable_events: () => { this.events.taskEvents = false; return ok('task events disabled'); },
-      hello: (a) => (a.from_node === this.config.worker.hostname ? null : helloReply(this.consumer.revoked.toJSON(), this.clock.current)),
-      shutdown: () => { setImmediate(this.shutdown); return ok('shutting down'); },
+      enable_events: () => {
+        this.events.taskEvents = true;
+        return ok('task events enabled');
+      },
+      disable_events: () => {
+        this.events.taskEvents = false;
+        return ok('task events disabled');
+      },
+      hello: (a) =>
+        a.from_node === this.config.worker.hostname
+          ? null
+          : helloReply(this.consumer.revoked.toJSON(), this.clock.current),
+      shutdown: () => {
+        setImmediate(this.shutdown);
+        return ok('shutting down');
+      },
     };
   }
 
@@ -86,7 +121,11 @@ export class WorkerControl {
   private queryTask(taskIds: string[]): Record<string, [string, unknown]> {
     const { active, reserved, scheduled } = this.consumer.snapshot();
     const out: Record<string, [string, unknown]> = {};
-    for (const [state, jobs] of [['active', active], ['reserved', reserved], ['scheduled', scheduled]] as const) {
+    for (const [state, jobs] of [
+      ['active', active],
+      ['reserved', reserved],
+      ['scheduled', scheduled],
+    ] as const) {
       for (const j of jobs) if (taskIds.includes(j.request.id)) out[j.request.id] = [state, this.requestInfo(j)];
     }
     return out;

@@ -1,4 +1,12 @@
-import { CanActivate, ExecutionContext, ForbiddenException, Inject, Injectable, Optional, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  ForbiddenException,
+  Inject,
+  Injectable,
+  Optional,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { DASHBOARD_OPTIONS, DASHBOARD_USER_GUARD, TaskQueueDashboardOptions } from './dashboard.options';
@@ -30,7 +38,8 @@ export class DashboardAuthGuard implements CanActivate {
       if (origin && hostOf(origin) !== req.headers.host) throw new ForbiddenException('Cross-origin request refused.');
       const cookie = cookieOf(req.headers.cookie, CSRF_COOKIE);
       const header = req.headers[CSRF_HEADER];
-      if (!cookie || typeof header !== 'string' || !same(cookie, header)) throw new ForbiddenException('Missing or wrong CSRF token: reload the dashboard page.');
+      if (!cookie || typeof header !== 'string' || !same(cookie, header))
+        throw new ForbiddenException('Missing or wrong CSRF token: reload the dashboard page.');
     }
     if (this.userGuard) return (await this.userGuard.canActivate(ctx)) as boolean;
     return true;

@@ -51,7 +51,9 @@ export class DashboardActions {
       case 'terminate': {
         const id = str(b, 'taskId');
         const terminate = name === 'terminate' || b.terminate === true;
-        const replies = await this.monitor.withControl((c) => c.broadcast('revoke', { task_id: id, terminate, signal: 'SIGTERM' }, { reply: true, timeout: 1 }));
+        const replies = await this.monitor.withControl((c) =>
+          c.broadcast('revoke', { task_id: id, terminate, signal: 'SIGTERM' }, { reply: true, timeout: 1 }),
+        );
         return { ok: true, message: `${terminate ? 'Terminate' : 'Revoke'} sent for ${id}.`, replies };
       }
       case 'retry':
@@ -67,12 +69,24 @@ export class DashboardActions {
         return this.deadLetter(str(b, 'queue'), str(b, 'taskId'), name === 'requeue_dead_letter');
       case 'rate_limit': {
         const task = str(b, 'taskName');
-        const replies = await this.monitor.withControl((c) => c.broadcast('rate_limit', { task_name: task, rate_limit: str(b, 'rateLimit') }, { reply: true, timeout: 1, destination: dest(b) }));
+        const replies = await this.monitor.withControl((c) =>
+          c.broadcast(
+            'rate_limit',
+            { task_name: task, rate_limit: str(b, 'rateLimit') },
+            { reply: true, timeout: 1, destination: dest(b) },
+          ),
+        );
         return { ok: true, message: `Rate limit of ${task} sent.`, replies };
       }
       case 'time_limit': {
         const task = str(b, 'taskName');
-        const replies = await this.monitor.withControl((c) => c.broadcast('time_limit', { task_name: task, soft: optNum(b.soft), hard: optNum(b.hard) }, { reply: true, timeout: 1, destination: dest(b) }));
+        const replies = await this.monitor.withControl((c) =>
+          c.broadcast(
+            'time_limit',
+            { task_name: task, soft: optNum(b.soft), hard: optNum(b.hard) },
+            { reply: true, timeout: 1, destination: dest(b) },
+          ),
+        );
         return { ok: true, message: `Time limits of ${task} sent.`, replies };
       }
       case 'pause_periodic':
@@ -86,7 +100,9 @@ export class DashboardActions {
         const args = WORKER_COMMANDS[name];
         if (!args) throw new NotFoundException(`No action "${name}".`);
         const worker = str(b, 'worker');
-        const replies = await this.monitor.withControl((c) => c.broadcast(name, args(b), { reply: true, timeout: name === 'shutdown' ? 0.5 : 1, destination: [worker] }));
+        const replies = await this.monitor.withControl((c) =>
+          c.broadcast(name, args(b), { reply: true, timeout: name === 'shutdown' ? 0.5 : 1, destination: [worker] }),
+        );
         return { ok: true, message: `${name} sent to ${worker}.`, replies };
       }
     }
@@ -102,7 +118,8 @@ export class DashboardActions {
     if (!r?.name) throw new NotFoundException(`Task ${id} is not in the history (or its name is unknown).`);
     const args = r.args ? parsePyLiteral(r.args) : [];
     const kwargs = r.kwargs ? parsePyLiteral(r.kwargs) : {};
-    if (!Array.isArray(args) || !kwargs || typeof kwargs !== 'object') throw new BadRequestException(`The arguments of ${id} cannot be read back.`);
+    if (!Array.isArray(args) || !kwargs || typeof kwargs !== 'object')
+      throw new BadRequestException(`The arguments of ${id} cannot be read back.`);
     const workerQueues = r.worker ? (this.monitor.tracker.get(r.worker)?.queues ?? []) : [];
     const to = queue ?? r.queue ?? (workerQueues.length === 1 ? workerQueues[0] : undefined);
     const result = await this.client.sendTask(r.name, args, kwargs as Record<string, unknown>, { queue: to });
@@ -114,7 +131,10 @@ export class DashboardActions {
     const letter = letters.find((l) => l.message.headers.id === taskId);
     if (!letter) throw new NotFoundException(`No dead letter of task ${taskId} in ${deadLetterQueueOf(queue)}.`);
     const removed = await this.monitor.removeDeadLetter(queue, taskId);
-    if (!removed) throw new BadRequestException(`Removing dead letters is supported on Redis only; on RabbitMQ use the management UI or shovel ${deadLetterQueueOf(queue)}.`);
+    if (!removed)
+      throw new BadRequestException(
+        `Removing dead letters is supported on Redis only; on RabbitMQ use the management UI or shovel ${deadLetterQueueOf(queue)}.`,
+      );
     if (requeue) await this.broker.publish(queue, letter.message);
     await this.monitor.refreshQueues();
     return { ok: true, message: requeue ? `Task ${taskId} is back on ${queue}.` : `Dead letter of ${taskId} deleted.` };

@@ -11,7 +11,12 @@ const VENDOR: Record<string, [string, string]> = {
   'htm.mjs': ['htm', 'htm.mjs'],
 };
 
-const TYPES: Record<string, string> = { js: 'text/javascript; charset=utf-8', mjs: 'text/javascript; charset=utf-8', css: 'text/css; charset=utf-8', html: 'text/html; charset=utf-8' };
+const TYPES: Record<string, string> = {
+  js: 'text/javascript; charset=utf-8',
+  mjs: 'text/javascript; charset=utf-8',
+  css: 'text/css; charset=utf-8',
+  html: 'text/html; charset=utf-8',
+};
 
 export interface Asset {
   body: Buffer;
@@ -39,7 +44,8 @@ function load(key: string, path: () => string, name: string): Asset | null {
   try {
     let body = readFileSync(path());
     // preact/hooks imports the bare name "preact": point it at our copy, so no import map (an inline script the CSP would refuse) is needed.
-    if (key.startsWith('vendor:')) body = Buffer.from(body.toString('utf8').replace(/from\s*(["'])preact\1/g, 'from"./preact.mjs"'), 'utf8');
+    if (key.startsWith('vendor:'))
+      body = Buffer.from(body.toString('utf8').replace(/from\s*(["'])preact\1/g, 'from"./preact.mjs"'), 'utf8');
     const a = { body, type: TYPES[name.split('.').pop()!] ?? 'application/octet-stream' };
     cache.set(key, a);
     return a;

@@ -1,4 +1,20 @@
-import { Body, Controller, Get, Header, HttpCode, Inject, MessageEvent, NotFoundException, Param, Post, Query, Req, Res, Sse, UseGuards } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  MessageEvent,
+  NotFoundException,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+  Sse,
+  UseGuards,
+} from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { Observable, bufferTime, filter, map } from 'rxjs';
 import { Broker } from '../brokers/broker.interface';
@@ -35,7 +51,10 @@ export class DashboardController {
     const page = publicAsset('index.html')!;
     // Relative URLs of the page resolve under the mount path, with or without a trailing slash.
     const path = (req.originalUrl.split('?')[0] || '/').replace(/\/?$/, '/');
-    res.setHeader('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'");
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'",
+    );
     res.type('html').send(page.body.toString('utf8').replace('<base href="/">', `<base href="${encodeURI(path)}">`));
   }
 
@@ -57,7 +76,7 @@ export class DashboardController {
       token = newCsrfToken();
       res.cookie(CSRF_COOKIE, token, { httpOnly: true, sameSite: 'strict', path: '/', secure: req.secure });
     }
-    return { csrf: token, readOnly: !!this.options.readOnly, broker: maskSecrets(this.broker.describe()), };
+    return { csrf: token, readOnly: !!this.options.readOnly, broker: maskSecrets(this.broker.describe()) };
   }
 
   @Get('api/workers')
@@ -74,7 +93,13 @@ export class DashboardController {
   async deadLetters(@Param('queue') queue: string): Promise<Record<string, unknown>> {
     const letters = await this.broker.readDeadLetters(queue, 100);
     return {
-      deadLetters: letters.map((l) => ({ at: l.at, reason: l.reason, taskId: l.message.headers.id ?? null, task: l.message.headers.task ?? null, body: l.message.body.toString('utf8').slice(0, 2000) })),
+      deadLetters: letters.map((l) => ({
+        at: l.at,
+        reason: l.reason,
+        taskId: l.message.headers.id ?? null,
+        task: l.message.headers.task ?? null,
+        body: l.message.body.toString('utf8').slice(0, 2000),
+      })),
     };
   }
 
@@ -101,7 +126,16 @@ export class DashboardController {
     if (!task) throw new NotFoundException(`No task ${id} in the history or the result backend.`);
     // The other tasks of its workflow: looked for within an hour either side of it (workflows run close together).
     const around = task.received ?? Date.now();
-    const family = task.rootId || task.children.length ? await this.monitor.tasks({ root: task.rootId ?? task.id, limit: 200, from: around - 3_600_000, to: around + 3_600_000, scanLimit: SCAN_LIMIT }) : [];
+    const family =
+      task.rootId || task.children.length
+        ? await this.monitor.tasks({
+            root: task.rootId ?? task.id,
+            limit: 200,
+            from: around - 3_600_000,
+            to: around + 3_600_000,
+            scanLimit: SCAN_LIMIT,
+          })
+        : [];
     return { task, family };
   }
 
@@ -116,7 +150,13 @@ export class DashboardController {
     return this.monitor.updates.pipe(
       bufferTime(250),
       filter((b) => b.length > 0),
-      map((b) => ({ data: b.map((u) => (u.kind === 'event' ? { kind: 'event', type: u.event.type, hostname: u.event.hostname, uuid: u.event.uuid ?? null } : u)) })),
+      map((b) => ({
+        data: b.map((u) =>
+          u.kind === 'event'
+            ? { kind: 'event', type: u.event.type, hostname: u.event.hostname, uuid: u.event.uuid ?? null }
+            : u,
+        ),
+      })),
     );
   }
 

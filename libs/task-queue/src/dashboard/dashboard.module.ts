@@ -30,20 +30,28 @@ export class TaskQueueDashboardModule {
     const path = (options.path ?? 'dashboard').replace(/^\/+|\/+$/g, '');
     const providers: Provider[] = [
       { provide: DASHBOARD_OPTIONS, useValue: { ...options, path } },
-      options.guard ? { provide: DASHBOARD_USER_GUARD, useClass: options.guard } : { provide: DASHBOARD_USER_GUARD, useValue: null },
+      options.guard
+        ? { provide: DASHBOARD_USER_GUARD, useClass: options.guard }
+        : { provide: DASHBOARD_USER_GUARD, useValue: null },
       {
         provide: TaskMonitor,
-        useFactory: (broker: Broker, backend: ResultBackend, control: TaskControl, config: ResolvedTaskQueueOptions) => new TaskMonitor(broker, backend, control, config, resolveMonitorOptions(options.monitor)),
+        useFactory: (broker: Broker, backend: ResultBackend, control: TaskControl, config: ResolvedTaskQueueOptions) =>
+          new TaskMonitor(broker, backend, control, config, resolveMonitorOptions(options.monitor)),
         inject: [TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TaskControl, TASK_QUEUE_CONFIG],
       },
       {
         provide: PeriodicEntriesReader,
-        useFactory: (source: PeriodicEntrySource | null, beat: BeatService | null) => new PeriodicEntriesReader(source ?? null, beat ?? null),
-        inject: [{ token: PERIODIC_ENTRY_SOURCE, optional: true }, { token: BeatService, optional: true }],
+        useFactory: (source: PeriodicEntrySource | null, beat: BeatService | null) =>
+          new PeriodicEntriesReader(source ?? null, beat ?? null),
+        inject: [
+          { token: PERIODIC_ENTRY_SOURCE, optional: true },
+          { token: BeatService, optional: true },
+        ],
       },
       {
         provide: DashboardActions,
-        useFactory: (broker: Broker, client: TaskClient, monitor: TaskMonitor, periodic: PeriodicEntriesReader) => new DashboardActions(broker, client, monitor, periodic),
+        useFactory: (broker: Broker, client: TaskClient, monitor: TaskMonitor, periodic: PeriodicEntriesReader) =>
+          new DashboardActions(broker, client, monitor, periodic),
         inject: [TASK_QUEUE_BROKER, TaskClient, TaskMonitor, PeriodicEntriesReader],
       },
       DashboardAuthGuard,

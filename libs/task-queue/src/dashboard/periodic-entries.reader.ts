@@ -16,7 +16,10 @@ export interface PeriodicPage {
  * library's BeatService (its shared store), else nothing.
  */
 export class PeriodicEntriesReader {
-  constructor(private readonly source: PeriodicEntrySource | null, private readonly beat: BeatService | null) {}
+  constructor(
+    private readonly source: PeriodicEntrySource | null,
+    private readonly beat: BeatService | null,
+  ) {}
 
   get canEdit(): boolean {
     return !this.source && !!this.beat;
@@ -29,7 +32,15 @@ export class PeriodicEntriesReader {
       const [entries, leader] = await Promise.all([this.beat.list(), this.beat.leader()]);
       return {
         available: true,
-        entries: entries.map((e) => ({ name: e.name, task: e.task, schedule: e.schedule, enabled: !e.paused, lastRunAt: e.lastRunAt?.toISOString() ?? null, nextRunAt: e.nextRunAt?.toISOString() ?? null, totalRunCount: e.runs })),
+        entries: entries.map((e) => ({
+          name: e.name,
+          task: e.task,
+          schedule: e.schedule,
+          enabled: !e.paused,
+          lastRunAt: e.lastRunAt?.toISOString() ?? null,
+          nextRunAt: e.nextRunAt?.toISOString() ?? null,
+          totalRunCount: e.runs,
+        })),
         leader: leader ? `${leader.node}` : null,
         note: null,
       };
@@ -41,7 +52,7 @@ export class PeriodicEntriesReader {
 
   /** Pauses or resumes an entry; false when there is no such entry. */
   async setPaused(name: string, paused: boolean): Promise<boolean> {
-    if (!this.beat) throw new ConfigurationError('Periodic entries can be paused only with the library\'s beat store.');
+    if (!this.beat) throw new ConfigurationError("Periodic entries can be paused only with the library's beat store.");
     return paused ? this.beat.pause(name) : this.beat.resume(name);
   }
 }

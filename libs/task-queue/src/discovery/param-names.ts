@@ -13,7 +13,10 @@ export function paramNamesOf(fn: Function): (string | null)[] {
     if (c === '(' || c === '[' || c === '{') depth++;
     else if (c === ')' || c === ']' || c === '}') {
       depth--;
-      if (depth === 0) { end = i; break; }
+      if (depth === 0) {
+        end = i;
+        break;
+      }
     }
   }
   const list = stripComments(src.slice(open + 1, end));
@@ -47,7 +50,11 @@ function splitTopLevel(s: string): string[] {
     if (c === '"' || c === "'" || c === '`') quote = c;
     else if (c === '(' || c === '[' || c === '{') depth++;
     else if (c === ')' || c === ']' || c === '}') depth--;
-    else if (c === ',' && depth === 0) { out.push(cur); cur = ''; continue; }
+    else if (c === ',' && depth === 0) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
     cur += c;
   }
   out.push(cur);

@@ -1,4 +1,8 @@
-import { SHARED_TASK_METADATA, TASK_CONTEXT_PARAM_METADATA, TASK_EVENT_LISTENER_METADATA } from '../task-queue.constants';
+import {
+  SHARED_TASK_METADATA,
+  TASK_CONTEXT_PARAM_METADATA,
+  TASK_EVENT_LISTENER_METADATA,
+} from '../task-queue.constants';
 import type { TaskEventName } from '../events/task.events';
 import { SharedTaskOptions } from '../options/shared-task-options';
 

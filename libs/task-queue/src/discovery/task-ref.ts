@@ -2,7 +2,6 @@ import { Type } from '@nestjs/common';
 import { TaskDefinitionError } from '../errors';
 import { getSharedTaskMetadata, taskNameOf } from './task-metadata.accessor';
 
- 
 export type AnyFn = (...args: any[]) => any;
 
 /**

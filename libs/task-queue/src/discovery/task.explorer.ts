@@ -47,7 +47,8 @@ export class TaskExplorer implements OnModuleInit {
     const fn = instance[method];
     if (typeof fn !== 'function') return;
     const listenTo = getTaskEventListener(fn);
-    if (listenTo) for (const event of listenTo) this.events.on(event, (payload) => (fn as Function).call(instance, payload));
+    if (listenTo)
+      for (const event of listenTo) this.events.on(event, (payload) => (fn as Function).call(instance, payload));
     const meta = getSharedTaskMetadata(fn);
     if (!meta) return;
     const className = (instance.constructor as { name: string }).name;
@@ -78,6 +79,8 @@ function injects(wrapper: InstanceWrapper, token: unknown): boolean {
   if (typeof type !== 'function' || wrapper.instance === undefined) return false;
   if (wrapper.host?.metatype?.name === 'TaskQueueModule') return false;
   const params = (Reflect.getMetadata('design:paramtypes', type) as unknown[] | undefined) ?? [];
-  const explicit = ((Reflect.getMetadata('self:paramtypes', type) as Array<{ param: unknown }> | undefined) ?? []).map((p) => p.param);
+  const explicit = ((Reflect.getMetadata('self:paramtypes', type) as Array<{ param: unknown }> | undefined) ?? []).map(
+    (p) => p.param,
+  );
   return [...params, ...explicit].includes(token) && type !== TaskContextHost;
 }

@@ -5,7 +5,13 @@ import { TaskQueueError } from './task-queue.error';
  * ACCESS_REFUSED). Retrying cannot help, so the worker stops at once with this error.
  */
 export class BrokerAuthenticationError extends TaskQueueError {
-  constructor(readonly user: string, readonly where: string, reason: string) {
-    super(`Authentication failed for user ${user} at ${where}: ${reason}. Check the user name and password in the URL (percent-encoded).`);
+  constructor(
+    readonly user: string,
+    readonly where: string,
+    reason: string,
+  ) {
+    super(
+      `Authentication failed for user ${user} at ${where}: ${reason}. Check the user name and password in the URL (percent-encoded).`,
+    );
   }
 }

@@ -6,7 +6,12 @@ import { TaskQueueError } from './task-queue.error';
  * on the first task.
  */
 export class BrokerPermissionError extends TaskQueueError {
-  constructor(readonly user: string, readonly where: string, readonly missing: string[], hint: string) {
+  constructor(
+    readonly user: string,
+    readonly where: string,
+    readonly missing: string[],
+    hint: string,
+  ) {
     super(`User ${user} at ${where} lacks permissions the task queue needs: ${missing.join(', ')}. ${hint}`);
   }
 }

@@ -7,6 +7,8 @@ export class DuplicateTaskError extends TaskQueueError {
     readonly first: string,
     readonly second: string,
   ) {
-    super(`Task name "${taskName}" is declared twice: by ${first} and by ${second}. Give one of them another name with @SharedTask('other.name').`);
+    super(
+      `Task name "${taskName}" is declared twice: by ${first} and by ${second}. Give one of them another name with @SharedTask('other.name').`,
+    );
   }
 }

@@ -5,7 +5,10 @@ import { TaskQueueError } from './task-queue.error';
  * queue; without, it goes to the queue's dead-letter place. No state is stored.
  */
 export class Reject extends TaskQueueError {
-  constructor(readonly reason = 'rejected by the task', readonly requeue = false) {
+  constructor(
+    readonly reason = 'rejected by the task',
+    readonly requeue = false,
+  ) {
     super(reason);
   }
 }

@@ -11,6 +11,8 @@ export class RetryError extends TaskQueueError {
     /** The error that caused the retry, stored with the RETRY state. */
     readonly exc?: unknown,
   ) {
-    super(`Retry in ${Math.max(0, Math.round((eta.getTime() - Date.now()) / 1000))}s${exc instanceof Error ? `: ${exc.message}` : ''}`);
+    super(
+      `Retry in ${Math.max(0, Math.round((eta.getTime() - Date.now()) / 1000))}s${exc instanceof Error ? `: ${exc.message}` : ''}`,
+    );
   }
 }

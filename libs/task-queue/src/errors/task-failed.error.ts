@@ -18,6 +18,8 @@ export class TaskFailedError extends TaskQueueError {
     /** The state the task ended in: FAILURE or REVOKED. */
     readonly state: string,
   ) {
-    super(`Task ${taskId} ${state === 'REVOKED' ? 'was revoked' : 'failed'}: ${excType}: ${excMessage.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(', ')}`);
+    super(
+      `Task ${taskId} ${state === 'REVOKED' ? 'was revoked' : 'failed'}: ${excType}: ${excMessage.map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(', ')}`,
+    );
   }
 }

@@ -9,7 +9,10 @@ import { TaskQueueError } from './task-queue.error';
 export class WorkerLostError extends TaskQueueError {
   readonly excType = 'WorkerLostError';
   readonly excModule = 'billiard.exceptions';
-  constructor(message: string, readonly deadLetter = false) {
+  constructor(
+    message: string,
+    readonly deadLetter = false,
+  ) {
     super(message);
     this.excMessage = [message];
     // Where the main thread noticed the loss says nothing about the task: the message is the story.

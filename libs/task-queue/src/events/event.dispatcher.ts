@@ -1,12 +1,34 @@
 import { loadavg } from 'node:os';
 import { Logger } from '@nestjs/common';
 import { Broker } from '../brokers/broker.interface';
-import { EVENT_EXCHANGE, buildEventMessage, eventBody, eventRoutingKey, softwareFields } from '../protocol/event-message';
-import { taskErrorFields, taskReceivedFields, taskRejectedFields, taskRevokedFields, taskStartedFields, taskSucceededFields, workerFields } from '../protocol/event-fields';
+import {
+  EVENT_EXCHANGE,
+  buildEventMessage,
+  eventBody,
+  eventRoutingKey,
+  softwareFields,
+} from '../protocol/event-message';
+import {
+  taskErrorFields,
+  taskReceivedFields,
+  taskRejectedFields,
+  taskRevokedFields,
+  taskStartedFields,
+  taskSucceededFields,
+  workerFields,
+} from '../protocol/event-fields';
 import { TaskEvent, TaskEventName, TaskEvents } from './task.events';
 import { LamportClock } from './lamport.clock';
 
-const TASK_EVENT_TYPES: TaskEventName[] = ['received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected'];
+const TASK_EVENT_TYPES: TaskEventName[] = [
+  'received',
+  'started',
+  'succeeded',
+  'failed',
+  'retried',
+  'revoked',
+  'rejected',
+];
 
 /** Seconds between worker-heartbeat events; monitors consider a worker gone after twice this. */
 const HEARTBEAT_FREQ = 2.0;
@@ -110,11 +132,18 @@ export class EventDispatcher {
   private async send(type: string, fields: Record<string, unknown>): Promise<void> {
     const body = eventBody(type, this.hostname, this.clock.forward(), fields);
     try {
-      await this.broker.publishToExchange!(EVENT_EXCHANGE, eventRoutingKey(type), buildEventMessage(this.hostname, body));
+      await this.broker.publishToExchange!(
+        EVENT_EXCHANGE,
+        eventRoutingKey(type),
+        buildEventMessage(this.hostname, body),
+      );
       if (this.failing) this.logger.log('Events are being sent again.');
       this.failing = false;
     } catch (err) {
-      if (!this.failing) this.logger.warn(`Could not send the ${type} event (${(err as Error).message}); monitors may show this worker as offline until the broker is back.`);
+      if (!this.failing)
+        this.logger.warn(
+          `Could not send the ${type} event (${(err as Error).message}); monitors may show this worker as offline until the broker is back.`,
+        );
       this.failing = true;
     }
   }

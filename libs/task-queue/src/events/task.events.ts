@@ -57,7 +57,8 @@ export class TaskEvents {
     for (const listener of list) {
       try {
         const r = listener(event);
-        if (r && typeof (r as Promise<unknown>).catch === 'function') (r as Promise<unknown>).catch((e: Error) => this.report(event, e));
+        if (r && typeof (r as Promise<unknown>).catch === 'function')
+          (r as Promise<unknown>).catch((e: Error) => this.report(event, e));
       } catch (e) {
         this.report(event, e as Error);
       }
@@ -65,6 +66,8 @@ export class TaskEvents {
   }
 
   private report(event: TaskEvent, err: Error): void {
-    this.logger.error(`A task-${event.type} listener failed for ${event.request.task}[${event.request.id}]: ${err.message}`);
+    this.logger.error(
+      `A task-${event.type} listener failed for ${event.request.task}[${event.request.id}]: ${err.message}`,
+    );
   }
 }

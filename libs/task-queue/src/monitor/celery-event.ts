@@ -21,11 +21,13 @@ export function eventsOf(message: TaskMessage): CeleryEvent[] {
     return [];
   }
   const list = Array.isArray(body) ? body : [body];
-  return list.filter((e): e is CeleryEvent => !!e && typeof e === 'object' && typeof (e as CeleryEvent).type === 'string').map((e) => ({
-    ...e,
-    hostname: typeof e.hostname === 'string' ? e.hostname : String(message.headers.hostname ?? 'unknown'),
-    timestamp: typeof e.timestamp === 'number' ? e.timestamp : Date.now() / 1000,
-  }));
+  return list
+    .filter((e): e is CeleryEvent => !!e && typeof e === 'object' && typeof (e as CeleryEvent).type === 'string')
+    .map((e) => ({
+      ...e,
+      hostname: typeof e.hostname === 'string' ? e.hostname : String(message.headers.hostname ?? 'unknown'),
+      timestamp: typeof e.timestamp === 'number' ? e.timestamp : Date.now() / 1000,
+    }));
 }
 
 export function isTaskEvent(e: CeleryEvent): boolean {

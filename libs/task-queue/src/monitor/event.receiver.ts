@@ -14,12 +14,17 @@ export class EventReceiver {
   private readonly logger = new Logger('TaskQueueMonitor');
   private stopFn: (() => Promise<void>) | null = null;
 
-  constructor(private readonly broker: Broker, private readonly onEvent: (e: CeleryEvent) => void) {}
+  constructor(
+    private readonly broker: Broker,
+    private readonly onEvent: (e: CeleryEvent) => void,
+  ) {}
 
   async start(): Promise<void> {
     if (this.stopFn) return;
     if (!this.broker.listen) {
-      throw new ConfigurationError(`The ${this.broker.transport} broker has no exchanges, so Celery events cannot be received: use a Redis or RabbitMQ broker.`);
+      throw new ConfigurationError(
+        `The ${this.broker.transport} broker has no exchanges, so Celery events cannot be received: use a Redis or RabbitMQ broker.`,
+      );
     }
     this.stopFn = await this.broker.listen(
       EVENT_EXCHANGE,

@@ -34,7 +34,9 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   async list(f: TaskFilter): Promise<TaskRecord[]> {
-    const all = [...this.tasks.entries()].filter(([, t]) => (f.from === undefined || t.at >= f.from) && (f.to === undefined || t.at <= f.to)).sort((a, b) => b[1].at - a[1].at);
+    const all = [...this.tasks.entries()]
+      .filter(([, t]) => (f.from === undefined || t.at >= f.from) && (f.to === undefined || t.at <= f.to))
+      .sort((a, b) => b[1].at - a[1].at);
     const out: TaskRecord[] = [];
     let skipped = 0;
     for (const [id, t] of all.slice(0, f.scanLimit ?? all.length)) {

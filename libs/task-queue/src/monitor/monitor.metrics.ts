@@ -9,10 +9,13 @@ import { WorkerView } from './worker.tracker';
  * loads (~80 modules, ~2 MB RSS measured on an idle worker).
  */
 let promClient: typeof import('prom-client') | null = null;
-const loadPromClient = (): typeof import('prom-client') => (promClient ??= require('prom-client') as typeof import('prom-client'));
+const loadPromClient = (): typeof import('prom-client') =>
+  (promClient ??= require('prom-client') as typeof import('prom-client'));
 
 /** Task buckets: 5 ms to one hour (prom-client's default stops at 10 s, too short for tasks). */
-export const TASK_SECONDS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
+export const TASK_SECONDS_BUCKETS = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600,
+];
 
 const TASK_STATES = ['sent', 'received', 'started', 'succeeded', 'failed', 'rejected', 'revoked', 'retried'] as const;
 
@@ -45,17 +48,72 @@ export class MonitorMetrics {
     this.registry = new Registry();
     const r = [this.registry];
     for (const s of TASK_STATES) {
-      this.taskCounters.set(`task-${s}`, new Counter({ name: `celery_task_${s}_total`, help: `Task-${s} events seen, by task name and worker.`, labelNames: ['name', 'hostname'], registers: r }));
+      this.taskCounters.set(
+        `task-${s}`,
+        new Counter({
+          name: `celery_task_${s}_total`,
+          help: `Task-${s} events seen, by task name and worker.`,
+          labelNames: ['name', 'hostname'],
+          registers: r,
+        }),
+      );
     }
-    this.runtime = new Histogram({ name: 'celery_task_runtime_seconds', help: 'Seconds a task ran (task-succeeded runtime).', labelNames: ['name', 'hostname'], buckets: TASK_SECONDS_BUCKETS, registers: r });
-    this.queueWait = new Histogram({ name: 'celery_task_queue_wait_seconds', help: 'Seconds from task-received (or task-sent) to task-started.', labelNames: ['name', 'hostname'], buckets: TASK_SECONDS_BUCKETS, registers: r });
-    this.workerUp = new Gauge({ name: 'celery_worker_up', help: '1 while the worker sends heartbeats, 0 once it is offline (the series goes when the worker is purged).', labelNames: ['hostname'], registers: r });
-    this.workerActive = new Gauge({ name: 'celery_worker_tasks_active', help: 'Tasks the worker is running (from its heartbeat).', labelNames: ['hostname'], registers: r });
-    this.queueLength = new Gauge({ name: 'celery_queue_length', help: 'Messages waiting in the queue.', labelNames: ['queue_name'], registers: r });
-    this.queueDelayed = new Gauge({ name: 'celery_queue_delayed', help: 'Messages held until a later time (countdown, eta, retries).', labelNames: ['queue_name'], registers: r });
-    this.queueUnacked = new Gauge({ name: 'celery_queue_unacked', help: 'Messages taken by a worker, not yet acknowledged (Redis only).', labelNames: ['queue_name'], registers: r });
-    this.queueDead = new Gauge({ name: 'celery_queue_dead_letters', help: 'Messages moved to the dead-letter queue.', labelNames: ['queue_name'], registers: r });
-    this.queueConsumers = new Gauge({ name: 'celery_queue_consumers', help: 'Consumers of the queue (RabbitMQ: as the broker counts them; Redis: workers whose active_queues list it).', labelNames: ['queue_name'], registers: r });
+    this.runtime = new Histogram({
+      name: 'celery_task_runtime_seconds',
+      help: 'Seconds a task ran (task-succeeded runtime).',
+      labelNames: ['name', 'hostname'],
+      buckets: TASK_SECONDS_BUCKETS,
+      registers: r,
+    });
+    this.queueWait = new Histogram({
+      name: 'celery_task_queue_wait_seconds',
+      help: 'Seconds from task-received (or task-sent) to task-started.',
+      labelNames: ['name', 'hostname'],
+      buckets: TASK_SECONDS_BUCKETS,
+      registers: r,
+    });
+    this.workerUp = new Gauge({
+      name: 'celery_worker_up',
+      help: '1 while the worker sends heartbeats, 0 once it is offline (the series goes when the worker is purged).',
+      labelNames: ['hostname'],
+      registers: r,
+    });
+    this.workerActive = new Gauge({
+      name: 'celery_worker_tasks_active',
+      help: 'Tasks the worker is running (from its heartbeat).',
+      labelNames: ['hostname'],
+      registers: r,
+    });
+    this.queueLength = new Gauge({
+      name: 'celery_queue_length',
+      help: 'Messages waiting in the queue.',
+      labelNames: ['queue_name'],
+      registers: r,
+    });
+    this.queueDelayed = new Gauge({
+      name: 'celery_queue_delayed',
+      help: 'Messages held until a later time (countdown, eta, retries).',
+      labelNames: ['queue_name'],
+      registers: r,
+    });
+    this.queueUnacked = new Gauge({
+      name: 'celery_queue_unacked',
+      help: 'Messages taken by a worker, not yet acknowledged (Redis only).',
+      labelNames: ['queue_name'],
+      registers: r,
+    });
+    this.queueDead = new Gauge({
+      name: 'celery_queue_dead_letters',
+      help: 'Messages moved to the dead-letter queue.',
+      labelNames: ['queue_name'],
+      registers: r,
+    });
+    this.queueConsumers = new Gauge({
+      name: 'celery_queue_consumers',
+      help: 'Consumers of the queue (RabbitMQ: as the broker counts them; Redis: workers whose active_queues list it).',
+      labelNames: ['queue_name'],
+      registers: r,
+    });
   }
 
   onTaskEvent(e: CeleryEvent): void {
@@ -76,7 +134,12 @@ export class MonitorMetrics {
     } else if (e.type === 'task-succeeded' && typeof e.runtime === 'number') {
       this.runtime.observe({ name, hostname: e.hostname }, e.runtime);
     }
-    if (e.type === 'task-succeeded' || e.type === 'task-failed' || e.type === 'task-revoked' || e.type === 'task-rejected') {
+    if (
+      e.type === 'task-succeeded' ||
+      e.type === 'task-failed' ||
+      e.type === 'task-revoked' ||
+      e.type === 'task-rejected'
+    ) {
       this.waiting.delete(id);
       this.names.delete(id);
     }
@@ -101,7 +164,8 @@ export class MonitorMetrics {
     const now = new Set(stats.map((s) => s.name));
     for (const q of this.knownQueues) {
       if (now.has(q)) continue;
-      for (const g of [this.queueLength, this.queueDelayed, this.queueUnacked, this.queueDead, this.queueConsumers]) g.remove({ queue_name: q });
+      for (const g of [this.queueLength, this.queueDelayed, this.queueUnacked, this.queueDead, this.queueConsumers])
+        g.remove({ queue_name: q });
       this.knownQueues.delete(q);
     }
     for (const s of stats) {

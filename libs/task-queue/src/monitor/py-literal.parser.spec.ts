@@ -2,7 +2,13 @@ import { parsePyLiteral } from './py-literal.parser';
 
 describe('parsePyLiteral', () => {
   it('reads back the reprs Celery events carry', () => {
-    expect(parsePyLiteral("(1, 'a', None, True, [2.5, {'k': \"v\"}])")).toEqual([1, 'a', null, true, [2.5, { k: 'v' }]]);
+    expect(parsePyLiteral("(1, 'a', None, True, [2.5, {'k': \"v\"}])")).toEqual([
+      1,
+      'a',
+      null,
+      true,
+      [2.5, { k: 'v' }],
+    ]);
     expect(parsePyLiteral("('it\\'s',)")).toEqual(["it's"]);
     expect(parsePyLiteral('{}')).toEqual({});
   });

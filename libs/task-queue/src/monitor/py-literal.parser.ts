@@ -76,7 +76,10 @@ export function parsePyLiteral(text: string): unknown {
     i += m![0].length;
     return m![0] === 'None' ? null : m![0] === 'True' ? true : m![0] === 'False' ? false : Number(m![0]);
   };
-  if (/\.\.\.\s*[)\]}]?$/.test(text)) throw new SyntaxError('The arguments were cut at 1024 characters when the event was sent; they cannot be read back.');
+  if (/\.\.\.\s*[)\]}]?$/.test(text))
+    throw new SyntaxError(
+      'The arguments were cut at 1024 characters when the event was sent; they cannot be read back.',
+    );
   const v = value();
   ws();
   if (i !== s.length) fail('unexpected text after the value');

@@ -35,7 +35,11 @@ export class QueueStatsReader {
   private readonly keys: RedisKeys | null;
   private last = new Map<string, { at: number; ready: number }>();
 
-  constructor(private readonly broker: Broker, private readonly redis: Redis | null, keyPrefix: string) {
+  constructor(
+    private readonly broker: Broker,
+    private readonly redis: Redis | null,
+    keyPrefix: string,
+  ) {
     this.keys = redis ? new RedisKeys(keyPrefix) : null;
   }
 
@@ -68,14 +72,26 @@ export class QueueStatsReader {
       const now = Date.now();
       const prev = this.last.get(name);
       this.last.set(name, { at: now, ready: s.ready });
-      const readyPerSecond = prev && now > prev.at ? Math.round(((s.ready - prev.ready) / ((now - prev.at) / 1000)) * 100) / 100 : null;
-      const brokerConsumers = this.broker.consumerCount ? await this.broker.consumerCount(name).catch(() => null) : null;
-      out.push({ name, ...s, unacked: unacked ? (unacked.get(name) ?? 0) : null, consumers: consumersOf(name), brokerConsumers, readyPerSecond });
+      const readyPerSecond =
+        prev && now > prev.at ? Math.round(((s.ready - prev.ready) / ((now - prev.at) / 1000)) * 100) / 100 : null;
+      const brokerConsumers = this.broker.consumerCount
+        ? await this.broker.consumerCount(name).catch(() => null)
+        : null;
+      out.push({
+        name,
+        ...s,
+        unacked: unacked ? (unacked.get(name) ?? 0) : null,
+        consumers: consumersOf(name),
+        brokerConsumers,
+        readyPerSecond,
+      });
     }
     return out;
   }
 
-  private async readRedis(name: string): Promise<Omit<QueueStats, 'name' | 'consumers' | 'brokerConsumers' | 'readyPerSecond' | 'unacked'>> {
+  private async readRedis(
+    name: string,
+  ): Promise<Omit<QueueStats, 'name' | 'consumers' | 'brokerConsumers' | 'readyPerSecond' | 'unacked'>> {
     const keys = this.keys!;
     const p = this.redis!.pipeline();
     for (const b of keys.buckets(name)) p.llen(b);
@@ -84,10 +100,17 @@ export class QueueStatsReader {
     const res = ((await p.exec()) ?? []).map(([, v]) => Number(v ?? 0));
     const byPriority: Record<string, number> = {};
     PRIORITY_STEPS.forEach((step, i) => (byPriority[String(step)] = res[i]));
-    return { ready: res.slice(0, PRIORITY_STEPS.length).reduce((a, b) => a + b, 0), byPriority, delayed: res[PRIORITY_STEPS.length], deadLetters: res[PRIORITY_STEPS.length + 1] };
+    return {
+      ready: res.slice(0, PRIORITY_STEPS.length).reduce((a, b) => a + b, 0),
+      byPriority,
+      delayed: res[PRIORITY_STEPS.length],
+      deadLetters: res[PRIORITY_STEPS.length + 1],
+    };
   }
 
-  private async readBroker(name: string): Promise<Omit<QueueStats, 'name' | 'consumers' | 'brokerConsumers' | 'readyPerSecond' | 'unacked'>> {
+  private async readBroker(
+    name: string,
+  ): Promise<Omit<QueueStats, 'name' | 'consumers' | 'brokerConsumers' | 'readyPerSecond' | 'unacked'>> {
     const [ready, delayed, deadLetters] = await Promise.all([
       this.broker.queueLength(name).catch(() => 0),
       Promise.resolve(this.broker.delayedLength?.(name) ?? 0).catch(() => 0),

@@ -7,7 +7,10 @@ import { RedisKeys } from '../brokers/redis/redis-keys';
 export class RedisDeadLetterEditor {
   private readonly keys: RedisKeys;
 
-  constructor(private readonly redis: Redis, keyPrefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    keyPrefix: string,
+  ) {
     this.keys = new RedisKeys(keyPrefix);
   }
 

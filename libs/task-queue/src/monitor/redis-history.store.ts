@@ -13,7 +13,11 @@ import { TaskFilter, TaskRecord, matches, recordOf, taskPatch } from './task-rec
 export class RedisHistoryStore implements HistoryStore {
   private readonly index: string;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly bound: HistoryBound) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+    private readonly bound: HistoryBound,
+  ) {
     this.index = `${prefix}tasks`;
   }
 
@@ -25,7 +29,11 @@ export class RedisHistoryStore implements HistoryStore {
     const p = taskPatch(e, this.bound.maxField);
     if (!p) return;
     const pairs = Object.entries(p.fields).flat();
-    await RECORD_SCRIPT.run(this.redis, [this.index, this.key(p.id), p.parentId ? this.key(p.parentId) : ''], [p.id, p.at, this.bound.ttlSeconds, this.bound.maxTasks, p.state ?? '', p.rank, `${this.prefix}task:`, ...pairs]);
+    await RECORD_SCRIPT.run(
+      this.redis,
+      [this.index, this.key(p.id), p.parentId ? this.key(p.parentId) : ''],
+      [p.id, p.at, this.bound.ttlSeconds, this.bound.maxTasks, p.state ?? '', p.rank, `${this.prefix}task:`, ...pairs],
+    );
   }
 
   async merge(id: string, fields: Record<string, string>): Promise<void> {
@@ -49,7 +57,14 @@ export class RedisHistoryStore implements HistoryStore {
     const min = f.from ?? '-inf';
     const scanLimit = f.scanLimit ?? Infinity;
     for (let start = 0; start < scanLimit; start += batch) {
-      const ids = await this.redis.zrevrangebyscore(this.index, max, min, 'LIMIT', start, Math.min(batch, scanLimit - start));
+      const ids = await this.redis.zrevrangebyscore(
+        this.index,
+        max,
+        min,
+        'LIMIT',
+        start,
+        Math.min(batch, scanLimit - start),
+      );
       if (!ids.length) break;
       const p = this.redis.pipeline();
       for (const id of ids) p.hgetall(this.key(id));

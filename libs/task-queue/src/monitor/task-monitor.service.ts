@@ -64,9 +64,12 @@ export class TaskMonitor {
         this.updates.next({ kind: 'worker', hostname: w.hostname, online: w.online });
       },
     });
-    const historyUrl = options.historyUrl || [config.resultBackend, config.brokerUrl].find((u) => /^rediss?$/.test(schemeOf(u))) || '';
+    const historyUrl =
+      options.historyUrl || [config.resultBackend, config.brokerUrl].find((u) => /^rediss?$/.test(schemeOf(u))) || '';
     const bound = { maxTasks: options.maxTasks, ttlSeconds: options.taskTtlSeconds, maxField: options.maxFieldLength };
-    this.history = historyUrl ? new RedisHistoryStore(this.redisFor(historyUrl), options.historyPrefix, bound) : new MemoryHistoryStore(bound);
+    this.history = historyUrl
+      ? new RedisHistoryStore(this.redisFor(historyUrl), options.historyPrefix, bound)
+      : new MemoryHistoryStore(bound);
     const brokerRedis = /^rediss?$/.test(schemeOf(config.brokerUrl)) ? this.redisFor(config.brokerUrl) : null;
     this.queueReader = new QueueStatsReader(broker, brokerRedis, config.redis.keyPrefix);
     this.deadLetters = brokerRedis ? new RedisDeadLetterEditor(brokerRedis, config.redis.keyPrefix) : null;
@@ -76,7 +79,10 @@ export class TaskMonitor {
   async start(): Promise<void> {
     await this.receiver.start();
     const every = (s: number, fn: () => unknown) => {
-      const t = setInterval(() => void Promise.resolve(fn()).catch((err: Error) => this.logger.warn(err.message)), s * 1000);
+      const t = setInterval(
+        () => void Promise.resolve(fn()).catch((err: Error) => this.logger.warn(err.message)),
+        s * 1000,
+      );
       t.unref();
       this.timers.push(t);
     };
@@ -109,7 +115,12 @@ export class TaskMonitor {
     const known = new Set([this.config.defaultQueue, ...this.options.queues]);
     for (const w of this.tracker.list()) for (const q of w.queues) known.add(q);
     const names = await this.queueReader.discover([...known]);
-    this.lastQueues = await this.queueReader.read(names, (q) => this.tracker.list().filter((w) => w.online && w.queues.includes(q)).map((w) => w.hostname));
+    this.lastQueues = await this.queueReader.read(names, (q) =>
+      this.tracker
+        .list()
+        .filter((w) => w.online && w.queues.includes(q))
+        .map((w) => w.hostname),
+    );
     this.metrics.onQueues(this.lastQueues);
     this.updates.next({ kind: 'queues' });
     return this.lastQueues;
@@ -138,7 +149,8 @@ export class TaskMonitor {
     } finally {
       this.inspecting = false;
     }
-    const byHost = (replies: Array<Record<string, unknown>>) => Object.assign({}, ...replies) as Record<string, unknown>;
+    const byHost = (replies: Array<Record<string, unknown>>) =>
+      Object.assign({}, ...replies) as Record<string, unknown>;
     const s = byHost(stats);
     const q = byHost(queues);
     for (const h of online) this.tracker.applyInspect(h, s[h] as Record<string, unknown> | undefined, q[h]);
@@ -152,11 +164,35 @@ export class TaskMonitor {
   async task(id: string): Promise<TaskRecord | null> {
     const [record, meta] = await Promise.all([this.history.get(id), this.backend.get(id).catch(() => null)]);
     if (!record && !meta) return null;
-    const r: TaskRecord = record ?? { id, name: meta?.name ?? null, state: 'PENDING', args: null, kwargs: null, result: null, exception: null, traceback: null, retries: 0, parentId: null, rootId: null, groupId: null, children: [], worker: null, queue: null, eta: null, expires: null, runtime: null, received: null, started: null, finished: null, timeline: [] };
+    const r: TaskRecord = record ?? {
+      id,
+      name: meta?.name ?? null,
+      state: 'PENDING',
+      args: null,
+      kwargs: null,
+      result: null,
+      exception: null,
+      traceback: null,
+      retries: 0,
+      parentId: null,
+      rootId: null,
+      groupId: null,
+      children: [],
+      worker: null,
+      queue: null,
+      eta: null,
+      expires: null,
+      runtime: null,
+      received: null,
+      started: null,
+      finished: null,
+      timeline: [],
+    };
     if (meta) {
       if (READY_STATES.has(meta.status) || !record) r.state = meta.status;
       if (meta.status === 'SUCCESS') r.result = JSON.stringify(meta.result);
-      else if (meta.result !== null && meta.result !== undefined && r.exception === null) r.exception = JSON.stringify(meta.result);
+      else if (meta.result !== null && meta.result !== undefined && r.exception === null)
+        r.exception = JSON.stringify(meta.result);
       r.traceback = r.traceback ?? meta.traceback;
       r.groupId = r.groupId ?? meta.group_id ?? null;
       r.parentId = r.parentId ?? meta.parent_id ?? null;
@@ -189,14 +225,35 @@ export class TaskMonitor {
       if (this.recent.length > 100_000) this.recent.shift();
     }
     // Writes are chained so that one task's events land in order.
-    this.writes = this.writes.then(() => this.history.record(e)).catch((err: Error) => this.logger.warn(`Could not record the ${e.type} event of ${String(e.uuid)}: ${err.message}`));
-    void this.writes.then(() => this.updates.next({ kind: 'task', id: String(e.uuid), type: e.type, state: null, name: typeof e.name === 'string' ? e.name : null }));
+    this.writes = this.writes
+      .then(() => this.history.record(e))
+      .catch((err: Error) =>
+        this.logger.warn(`Could not record the ${e.type} event of ${String(e.uuid)}: ${err.message}`),
+      );
+    void this.writes.then(() =>
+      this.updates.next({
+        kind: 'task',
+        id: String(e.uuid),
+        type: e.type,
+        state: null,
+        name: typeof e.name === 'string' ? e.name : null,
+      }),
+    );
   }
 
   private redisFor(url: string): Redis {
     const ep = parseRedisUrl(url, this.config.redis.tls);
     const RedisClient = loadIoredis("The dashboard's Redis history and queue lengths");
-    const conn = new RedisClient({ host: ep.host, port: ep.port, db: ep.db, username: ep.username, password: ep.password, tls: ep.tls || undefined, lazyConnect: false, maxRetriesPerRequest: 2 });
+    const conn = new RedisClient({
+      host: ep.host,
+      port: ep.port,
+      db: ep.db,
+      username: ep.username,
+      password: ep.password,
+      tls: ep.tls || undefined,
+      lazyConnect: false,
+      maxRetriesPerRequest: 2,
+    });
     conn.on('error', () => undefined);
     this.redisConns.push(conn);
     return conn;

@@ -2,7 +2,13 @@ import { CeleryEvent } from './celery-event';
 import { MemoryHistoryStore } from './memory-history.store';
 import { taskPatch } from './task-record';
 
-const ev = (type: string, t: number, fields: Record<string, unknown> = {}): CeleryEvent => ({ type, hostname: 'w1@h', timestamp: t, uuid: 'id-1', ...fields });
+const ev = (type: string, t: number, fields: Record<string, unknown> = {}): CeleryEvent => ({
+  type,
+  hostname: 'w1@h',
+  timestamp: t,
+  uuid: 'id-1',
+  ...fields,
+});
 
 describe('task records from events', () => {
   it('a late task-started never hides SUCCESS', async () => {
@@ -27,7 +33,10 @@ describe('task records from events', () => {
   it('cuts long fields and lists children under their parent', async () => {
     const store = new MemoryHistoryStore({ maxTasks: 10, ttlSeconds: 60, maxField: 5 });
     await store.record(ev('task-received', 1, { name: 'p' }));
-    await store.record({ ...ev('task-received', 2, { name: 'c', parent_id: 'id-1', args: '(123456789,)' }), uuid: 'id-2' });
+    await store.record({
+      ...ev('task-received', 2, { name: 'c', parent_id: 'id-1', args: '(123456789,)' }),
+      uuid: 'id-2',
+    });
     expect((await store.get('id-1'))!.children).toEqual(['id-2']);
     expect((await store.get('id-2'))!.args).toBe('(1234…');
   });
@@ -41,7 +50,8 @@ describe('task records from events', () => {
 
   it('a filtered list looks at no more than scanLimit records, newest first', async () => {
     const store = new MemoryHistoryStore({ maxTasks: 10, ttlSeconds: 60, maxField: 100 });
-    for (const [i, id] of ['old', 'mid', 'new'].entries()) await store.record({ ...ev('task-received', i + 1, { name: id }), uuid: id });
+    for (const [i, id] of ['old', 'mid', 'new'].entries())
+      await store.record({ ...ev('task-received', i + 1, { name: id }), uuid: id });
     expect((await store.list({ name: 'old' })).map((r) => r.id)).toEqual(['old']);
     expect(await store.list({ name: 'old', scanLimit: 2 })).toEqual([]);
     expect((await store.list({ from: 500, to: 1500 })).map((r) => r.id)).toEqual(['old']);

@@ -114,7 +114,14 @@ export function taskPatch(e: CeleryEvent, maxField = 4096): TaskPatch | null {
       break;
   }
   const ready = state !== null && (READY_STATES.has(state) || state === 'REJECTED');
-  return { id, state, rank: (ready ? READY_RANK : 0) + at, fields, parentId: typeof e.parent_id === 'string' ? e.parent_id : null, at };
+  return {
+    id,
+    state,
+    rank: (ready ? READY_RANK : 0) + at,
+    fields,
+    parentId: typeof e.parent_id === 'string' ? e.parent_id : null,
+    at,
+  };
 }
 
 /** A stored hash back into a record. */
@@ -148,7 +155,7 @@ export function recordOf(id: string, h: Record<string, string>): TaskRecord {
     eta: h.eta ?? null,
     expires: h.expires ?? null,
     runtime: num('runtime'),
-    received: num('received') ?? (timeline[0]?.at ?? null),
+    received: num('received') ?? timeline[0]?.at ?? null,
     started: num('started'),
     finished: num('finished'),
     timeline,

@@ -40,7 +40,14 @@ export class WorkerMetrics implements OnApplicationBootstrap, OnApplicationShutd
   @OnTaskEvent('received', 'started', 'succeeded', 'failed', 'retried', 'revoked', 'rejected')
   onTaskEvent(e: TaskEvent): void {
     const r = e.request;
-    this.metrics.onTaskEvent({ type: `task-${e.type}`, hostname: r.hostname, timestamp: Date.now() / 1000, uuid: r.id, name: r.task, runtime: e.runtime });
+    this.metrics.onTaskEvent({
+      type: `task-${e.type}`,
+      hostname: r.hostname,
+      timestamp: Date.now() / 1000,
+      uuid: r.id,
+      name: r.task,
+      runtime: e.runtime,
+    });
   }
 
   async onApplicationBootstrap(): Promise<void> {

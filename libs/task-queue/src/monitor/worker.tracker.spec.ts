@@ -5,7 +5,12 @@ describe('WorkerTracker', () => {
   it('is offline after two missed heartbeats, forgotten after the purge time, and its series go', async () => {
     let now = 0;
     const metrics = new MonitorMetrics();
-    const t = new WorkerTracker({ purgeOfflineAfterMs: 60_000, now: () => now, onPurge: (h) => metrics.dropWorker(h), onChange: (w) => metrics.onWorker(w) });
+    const t = new WorkerTracker({
+      purgeOfflineAfterMs: 60_000,
+      now: () => now,
+      onPurge: (h) => metrics.dropWorker(h),
+      onChange: (w) => metrics.onWorker(w),
+    });
     t.onEvent({ type: 'worker-heartbeat', hostname: 'a@h', timestamp: 0, freq: 2, active: 1, processed: 5 });
     metrics.onTaskEvent({ type: 'task-received', hostname: 'a@h', timestamp: 0, uuid: '1', name: 'tasks.add' });
     expect(t.get('a@h')).toMatchObject({ online: true, active: 1, processed: 5 });

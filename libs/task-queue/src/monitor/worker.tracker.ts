@@ -110,13 +110,29 @@ export class WorkerTracker {
   }
 
   onlineHostnames(): string[] {
-    return this.list().filter((w) => w.online).map((w) => w.hostname);
+    return this.list()
+      .filter((w) => w.online)
+      .map((w) => w.hostname);
   }
 
   private ensure(hostname: string, now: number): WorkerView {
     let w = this.workers.get(hostname);
     if (!w) {
-      w = { hostname, online: true, lastHeartbeat: now, freq: 2, active: 0, processed: 0, succeeded: 0, failed: 0, loadavg: [], software: '', pid: null, queues: [], pool: null };
+      w = {
+        hostname,
+        online: true,
+        lastHeartbeat: now,
+        freq: 2,
+        active: 0,
+        processed: 0,
+        succeeded: 0,
+        failed: 0,
+        loadavg: [],
+        software: '',
+        pid: null,
+        queues: [],
+        pool: null,
+      };
       this.workers.set(hostname, w);
     }
     return w;

@@ -33,7 +33,10 @@ export type ScheduleSpec = EverySpec | CronSpec;
 export type MissedRunPolicy = 'once' | 'skip' | { catchUp: number };
 
 /** Options of the messages an entry sends: Celery's `apply_async` options that make sense for a periodic send. */
-export type BeatSendOptions = Pick<SendOptions, 'queue' | 'priority' | 'timeLimit' | 'softTimeLimit' | 'ignoreResult' | 'shadow' | 'headers'> & {
+export type BeatSendOptions = Pick<
+  SendOptions,
+  'queue' | 'priority' | 'timeLimit' | 'softTimeLimit' | 'ignoreResult' | 'shadow' | 'headers'
+> & {
   /** Seconds after the send after which the task must not run. @defaultValue no expiry */
   expires?: number;
 };

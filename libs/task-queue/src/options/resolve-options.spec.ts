@@ -11,8 +11,21 @@ describe('options', () => {
 
   it('applies Celery defaults', () => {
     const o = resolveOptions({});
-    expect(o).toMatchObject({ brokerUrl: 'memory://', resultBackend: 'memory://', defaultQueue: 'celery', acceptContent: ['json'], resultExpires: 86400, publishTimeout: 10000 });
-    expect(o.worker).toMatchObject({ queues: ['celery'], prefetchMultiplier: 4, shutdownTimeout: 30, handleSignals: true, sendTaskEvents: false });
+    expect(o).toMatchObject({
+      brokerUrl: 'memory://',
+      resultBackend: 'memory://',
+      defaultQueue: 'celery',
+      acceptContent: ['json'],
+      resultExpires: 86400,
+      publishTimeout: 10000,
+    });
+    expect(o.worker).toMatchObject({
+      queues: ['celery'],
+      prefetchMultiplier: 4,
+      shutdownTimeout: 30,
+      handleSignals: true,
+      sendTaskEvents: false,
+    });
     expect(o.redis.visibilityTimeout).toBe(3600);
     expect(resolveOptions({ brokerUrl: 'amqp://h' }).resultBackend).toBe('rpc://');
   });

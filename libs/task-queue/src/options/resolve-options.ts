@@ -3,14 +3,22 @@ import { ConfigurationError } from '../errors';
 import { TaskQueueModuleOptions } from './task-queue-options';
 import { ResolvedTaskQueueOptions } from './resolved-options';
 import { WorkerPoolOptions, ResolvedPoolOptions } from './pool-options';
-import { AMQP_DEFAULTS, POOL_DEFAULTS, REDIS_DEFAULTS, TASK_QUEUE_DEFAULTS, WORKER_DEFAULTS } from './task-queue.defaults';
+import {
+  AMQP_DEFAULTS,
+  POOL_DEFAULTS,
+  REDIS_DEFAULTS,
+  TASK_QUEUE_DEFAULTS,
+  WORKER_DEFAULTS,
+} from './task-queue.defaults';
 
 /** Applies every default (task-queue.defaults.ts) and checks what cannot work. */
 export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueueOptions {
   const brokerUrl = o.brokerUrl || TASK_QUEUE_DEFAULTS.brokerUrl;
   const defaultQueue = o.defaultQueue || TASK_QUEUE_DEFAULTS.defaultQueue;
   if (o.taskSerializer && o.taskSerializer !== 'json') {
-    throw new ConfigurationError(`taskSerializer "${o.taskSerializer}" is not supported: only "json" is (it is Celery's default).`);
+    throw new ConfigurationError(
+      `taskSerializer "${o.taskSerializer}" is not supported: only "json" is (it is Celery's default).`,
+    );
   }
   const w = o.worker ?? {};
   const concurrency = w.concurrency ?? WORKER_DEFAULTS.concurrency(cpus().length);
@@ -28,8 +36,12 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
     taskDefaults: { ...o.taskDefaults },
     delayInBroker: o.delayInBroker ?? TASK_QUEUE_DEFAULTS.delayInBroker,
     publishTimeout: o.publishTimeout ?? TASK_QUEUE_DEFAULTS.publishTimeout,
-    brokerConnectionRetryOnStartup: o.brokerConnectionRetryOnStartup ?? TASK_QUEUE_DEFAULTS.brokerConnectionRetryOnStartup,
-    brokerConnectionMaxRetries: o.brokerConnectionMaxRetries === undefined ? TASK_QUEUE_DEFAULTS.brokerConnectionMaxRetries : (o.brokerConnectionMaxRetries ?? 0),
+    brokerConnectionRetryOnStartup:
+      o.brokerConnectionRetryOnStartup ?? TASK_QUEUE_DEFAULTS.brokerConnectionRetryOnStartup,
+    brokerConnectionMaxRetries:
+      o.brokerConnectionMaxRetries === undefined
+        ? TASK_QUEUE_DEFAULTS.brokerConnectionMaxRetries
+        : (o.brokerConnectionMaxRetries ?? 0),
     redis: {
       visibilityTimeout: o.redis?.visibilityTimeout ?? REDIS_DEFAULTS.visibilityTimeout,
       restoreInterval: o.redis?.restoreInterval ?? REDIS_DEFAULTS.restoreInterval,
@@ -84,9 +96,11 @@ export function resolvePoolOptions(o: WorkerPoolOptions): ResolvedPoolOptions {
   if (out.pool !== 'threads' && out.pool !== 'processes') {
     throw new ConfigurationError(`worker.pool must be 'threads' or 'processes', got '${String(out.pool)}'.`);
   }
-  if (!Number.isInteger(out.poolSize) || out.poolSize < 1) throw new ConfigurationError(`worker.poolSize must be a whole number >= 1, got ${out.poolSize}.`);
+  if (!Number.isInteger(out.poolSize) || out.poolSize < 1)
+    throw new ConfigurationError(`worker.poolSize must be a whole number >= 1, got ${out.poolSize}.`);
   for (const key of ['maxTasksPerChild', 'maxMemoryPerChild', 'maxHeapPerChild', 'poolIdleTimeout'] as const) {
-    if (!Number.isFinite(out[key]) || out[key] < 0) throw new ConfigurationError(`worker.${key} must be a number >= 0 (0 turns it off), got ${out[key]}.`);
+    if (!Number.isFinite(out[key]) || out[key] < 0)
+      throw new ConfigurationError(`worker.${key} must be a number >= 0 (0 turns it off), got ${out[key]}.`);
   }
   return out;
 }

@@ -1,6 +1,5 @@
 import type { TaskContext } from '../context/task-context';
 
- 
 /** An error class, for `autoretryFor` / `dontAutoretryFor`. */
 export type ErrorClass = abstract new (...args: any[]) => Error;
 

@@ -4,7 +4,8 @@ import { decodeError, encodeError } from './pool-error.codec';
 
 class RateLimited extends Error {}
 
-const roundTrip = (e: unknown, known: Parameters<typeof decodeError>[1] = []) => decodeError(structuredClone(encodeError(e)), known);
+const roundTrip = (e: unknown, known: Parameters<typeof decodeError>[1] = []) =>
+  decodeError(structuredClone(encodeError(e)), known);
 
 describe('pool error codec', () => {
   it('rebuilds the control-flow errors as their own classes', () => {

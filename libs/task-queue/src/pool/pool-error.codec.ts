@@ -1,4 +1,11 @@
-import { Ignore, Reject, RetryError, SoftTimeLimitExceededError, TaskRevokedError, TimeLimitExceededError } from '../errors';
+import {
+  Ignore,
+  Reject,
+  RetryError,
+  SoftTimeLimitExceededError,
+  TaskRevokedError,
+  TimeLimitExceededError,
+} from '../errors';
 import type { ErrorClass } from '../options/shared-task-options';
 
 /**
@@ -14,11 +21,21 @@ export type EncodedError =
   | { kind: 'soft'; seconds: number }
   | { kind: 'hard'; seconds: number }
   | { kind: 'revoked'; reason: 'revoked' | 'expired' | 'terminated' }
-  | { kind: 'error'; name: string; message: string; stack?: string; excType?: string; excModule?: string | null; excMessage?: unknown[]; classes: string[] }
+  | {
+      kind: 'error';
+      name: string;
+      message: string;
+      stack?: string;
+      excType?: string;
+      excModule?: string | null;
+      excMessage?: unknown[];
+      classes: string[];
+    }
   | { kind: 'value'; value: unknown };
 
 export function encodeError(err: unknown): EncodedError {
-  if (err instanceof RetryError) return { kind: 'retry', eta: err.eta, exc: err.exc === undefined ? undefined : encodeError(err.exc) };
+  if (err instanceof RetryError)
+    return { kind: 'retry', eta: err.eta, exc: err.exc === undefined ? undefined : encodeError(err.exc) };
   if (err instanceof Reject) return { kind: 'reject', reason: err.reason, requeue: err.requeue };
   if (err instanceof Ignore) return { kind: 'ignore', reason: err.message };
   if (err instanceof SoftTimeLimitExceededError) return { kind: 'soft', seconds: err.seconds };
@@ -27,7 +44,11 @@ export function encodeError(err: unknown): EncodedError {
   if (err instanceof Error) {
     const e = err as Error & { excType?: string; excModule?: string | null; excMessage?: unknown[] };
     const classes: string[] = [];
-    for (let p = Object.getPrototypeOf(err) as { constructor?: { name?: string } } | null; p && p !== Error.prototype; p = Object.getPrototypeOf(p)) {
+    for (
+      let p = Object.getPrototypeOf(err) as { constructor?: { name?: string } } | null;
+      p && p !== Error.prototype;
+      p = Object.getPrototypeOf(p)
+    ) {
       if (p.constructor?.name) classes.push(p.constructor.name);
     }
     let excMessage = e.excMessage;
@@ -36,7 +57,16 @@ export function encodeError(err: unknown): EncodedError {
     } catch {
       excMessage = undefined;
     }
-    return { kind: 'error', name: e.name, message: e.message, stack: e.stack, excType: e.excType ?? e.name, excModule: e.excModule, excMessage, classes };
+    return {
+      kind: 'error',
+      name: e.name,
+      message: e.message,
+      stack: e.stack,
+      excType: e.excType ?? e.name,
+      excModule: e.excModule,
+      excMessage,
+      classes,
+    };
   }
   try {
     return { kind: 'value', value: structuredClone(err) };
@@ -73,8 +103,10 @@ export function decodeError(e: EncodedError, known: ErrorClass[] = []): unknown 
       Object.defineProperty(err, 'stack', { value: e.stack, writable: true, configurable: true });
       Object.defineProperty(err, 'name', { value: e.name, writable: true, configurable: true });
       if (e.excType !== undefined) Object.defineProperty(err, 'excType', { value: e.excType, configurable: true });
-      if (e.excModule !== undefined) Object.defineProperty(err, 'excModule', { value: e.excModule, configurable: true });
-      if (e.excMessage !== undefined) Object.defineProperty(err, 'excMessage', { value: e.excMessage, configurable: true });
+      if (e.excModule !== undefined)
+        Object.defineProperty(err, 'excModule', { value: e.excModule, configurable: true });
+      if (e.excMessage !== undefined)
+        Object.defineProperty(err, 'excMessage', { value: e.excMessage, configurable: true });
       return err;
     }
   }

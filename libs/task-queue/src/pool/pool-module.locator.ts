@@ -17,7 +17,8 @@ export interface PoolModuleRef {
 export function locatePoolModule(spec: string, modules: ModulesContainer): PoolModuleRef {
   if (spec) {
     const [path, exportName] = spec.split('#');
-    if (!path || !exportName) throw new ConfigurationError(`worker.poolModule must read 'path/to/file#ExportName', got '${spec}'.`);
+    if (!path || !exportName)
+      throw new ConfigurationError(`worker.poolModule must read 'path/to/file#ExportName', got '${spec}'.`);
     return { modulePath: isAbsolute(path) ? path : resolve(process.cwd(), path), exportName };
   }
   const root = [...modules.values()][1]?.metatype;
@@ -29,10 +30,14 @@ export function locatePoolModule(spec: string, modules: ModulesContainer): PoolM
     for (const name of Object.keys(exports)) {
       if (exports[name] !== root) continue;
       if (file === require.main?.filename) {
-        throw new ConfigurationError(`The root module ${root.name} is declared in the entry file ${file}; a pool worker cannot load it without starting the app again. Move it to its own file, or: ${hint}`);
+        throw new ConfigurationError(
+          `The root module ${root.name} is declared in the entry file ${file}; a pool worker cannot load it without starting the app again. Move it to its own file, or: ${hint}`,
+        );
       }
       return { modulePath: file, exportName: name };
     }
   }
-  throw new ConfigurationError(`The pool cannot find the file that exports the root module ${root.name} (was it loaded through require?). ${hint}`);
+  throw new ConfigurationError(
+    `The pool cannot find the file that exports the root module ${root.name} (was it loaded through require?). ${hint}`,
+  );
 }

@@ -10,13 +10,19 @@ import { ResolvedTaskOptions } from '../worker/task-options';
 export class PoolTaskContext extends TaskContext {
   private readonly softDeadline: number | null;
 
-  constructor(describe: () => TaskRequestInfo, options: ResolvedTaskOptions, storeState: (state: string, meta: unknown) => Promise<void>, private readonly softSeconds: number | null) {
+  constructor(
+    describe: () => TaskRequestInfo,
+    options: ResolvedTaskOptions,
+    storeState: (state: string, meta: unknown) => Promise<void>,
+    private readonly softSeconds: number | null,
+  ) {
     super(describe, options, storeState);
     this.softDeadline = softSeconds ? performance.now() + softSeconds * 1000 : null;
   }
 
   override throwIfAborted(): void {
-    if (this.softDeadline !== null && performance.now() >= this.softDeadline) this.abort(new SoftTimeLimitExceededError(this.softSeconds!));
+    if (this.softDeadline !== null && performance.now() >= this.softDeadline)
+      this.abort(new SoftTimeLimitExceededError(this.softSeconds!));
     super.throwIfAborted();
   }
 }

@@ -20,7 +20,8 @@ import { decodeError, encodeError } from './pool-error.codec';
 type RunMessage = Extract<ToPoolWorker, { t: 'run' }>;
 
 const send: (m: FromPoolWorker) => void = isMainThread ? (m) => process.send?.(m) : (m) => parentPort!.postMessage(m);
-const onMessage = (fn: (m: ToPoolWorker) => void) => (isMainThread ? process.on('message', (m) => fn(m as ToPoolWorker)) : parentPort!.on('message', fn));
+const onMessage = (fn: (m: ToPoolWorker) => void) =>
+  isMainThread ? process.on('message', (m) => fn(m as ToPoolWorker)) : parentPort!.on('message', fn);
 
 let app: INestApplicationContext | null = null;
 let registry: TaskRegistry;
@@ -62,7 +63,10 @@ async function boot(modulePath: string, exportName: string): Promise<void> {
     const mod = (require(modulePath) as Record<string, unknown>)[exportName];
     if (typeof mod !== 'function') throw new Error(`${modulePath} has no export named ${exportName}.`);
     // Nest's own start-up lines would repeat for every pool worker: only warnings and errors while booting.
-    app = await NestFactory.createApplicationContext(mod as new () => unknown, { logger: ['error', 'warn'], abortOnError: false });
+    app = await NestFactory.createApplicationContext(mod as new () => unknown, {
+      logger: ['error', 'warn'],
+      abortOnError: false,
+    });
     Logger.overrideLogger(['log', 'error', 'warn']);
     registry = app.get(TaskRegistry);
     host = app.get(TaskContextHost);
@@ -99,7 +103,15 @@ async function run(m: RunMessage): Promise<void> {
       send({ t: 'done', id: m.id, ok: true, value: value ?? null, memoryKiB: memoryKiB() });
     } catch (err) {
       // A result structured clone cannot carry (a function, a class instance with private slots).
-      send({ t: 'done', id: m.id, ok: false, error: encodeError(new TypeError(`The result of ${m.task} cannot be sent from the pool worker: ${(err as Error).message}`)), memoryKiB: memoryKiB() });
+      send({
+        t: 'done',
+        id: m.id,
+        ok: false,
+        error: encodeError(
+          new TypeError(`The result of ${m.task} cannot be sent from the pool worker: ${(err as Error).message}`),
+        ),
+        memoryKiB: memoryKiB(),
+      });
     }
   } catch (err) {
     running.delete(m.id);

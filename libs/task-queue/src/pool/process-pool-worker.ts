@@ -39,7 +39,11 @@ export class ProcessPoolWorker implements PoolWorkerHandle {
 
   onExit(listener: (exit: PoolWorkerExit) => void): void {
     this.child.on('exit', (code, signal) =>
-      listener({ code, signal, outOfMemory: /heap out of memory|Reached heap limit|Allocation failed/i.test(this.stderrTail) }),
+      listener({
+        code,
+        signal,
+        outOfMemory: /heap out of memory|Reached heap limit|Allocation failed/i.test(this.stderrTail),
+      }),
     );
   }
 

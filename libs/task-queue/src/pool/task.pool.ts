@@ -1,7 +1,13 @@
 import { extname, join } from 'node:path';
 import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { ConfigurationError, Reject, SoftTimeLimitExceededError, TimeLimitExceededError, WorkerLostError } from '../errors';
+import {
+  ConfigurationError,
+  Reject,
+  SoftTimeLimitExceededError,
+  TimeLimitExceededError,
+  WorkerLostError,
+} from '../errors';
 import { TASK_QUEUE_CONFIG } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRequest } from '../protocol/task-message';
@@ -83,9 +89,26 @@ export class TaskPool implements OnApplicationShutdown {
    * Runs a task in a pool worker; settles as the task would on the event loop. `started` is called
    * when a pool worker takes it (the time limits count from there, not from the wait for a worker).
    */
-  run(task: string, req: TaskRequest, ctx: TaskContext, options: ResolvedTaskOptions, started: () => void): Promise<unknown> {
+  run(
+    task: string,
+    req: TaskRequest,
+    ctx: TaskContext,
+    options: ResolvedTaskOptions,
+    started: () => void,
+  ): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const job: PoolJob = { req, task, ctx, options, resolve, reject, started, done: false, slot: null, onAbort: () => this.onAbort(job) };
+      const job: PoolJob = {
+        req,
+        task,
+        ctx,
+        options,
+        resolve,
+        reject,
+        started,
+        done: false,
+        slot: null,
+        onAbort: () => this.onAbort(job),
+      };
       ctx.signal.addEventListener('abort', job.onAbort);
       this.queue.push(job);
       this.pump();
@@ -109,7 +132,10 @@ export class TaskPool implements OnApplicationShutdown {
     }
     const slot = job.slot;
     if (slot) {
-      slot.killedFor = reason instanceof TimeLimitExceededError ? `${job.task}[${job.req.id}] ran past its hard time limit of ${reason.seconds}s` : `${job.task}[${job.req.id}] was revoked with terminate`;
+      slot.killedFor =
+        reason instanceof TimeLimitExceededError
+          ? `${job.task}[${job.req.id}] ran past its hard time limit of ${reason.seconds}s`
+          : `${job.task}[${job.req.id}] was revoked with terminate`;
       this.logger.warn(`Killing pool worker ${slot.handle.id}: ${slot.killedFor}. A new one starts on demand.`);
       slot.handle.kill();
     } else {
@@ -159,8 +185,19 @@ export class TaskPool implements OnApplicationShutdown {
     }
     const entry = join(__dirname, `pool-worker.entry${extname(__filename)}`);
     const heap = this.options.maxHeapPerChild;
-    const handle = this.options.pool === 'threads' ? new ThreadPoolWorker(entry, heap) : new ProcessPoolWorker(entry, heap);
-    const slot: Slot = { handle, ready: false, job: null, tasks: 0, memoryKiB: null, killedFor: null, retiring: false, bootError: null, idleTimer: null };
+    const handle =
+      this.options.pool === 'threads' ? new ThreadPoolWorker(entry, heap) : new ProcessPoolWorker(entry, heap);
+    const slot: Slot = {
+      handle,
+      ready: false,
+      job: null,
+      tasks: 0,
+      memoryKiB: null,
+      killedFor: null,
+      retiring: false,
+      bootError: null,
+      idleTimer: null,
+    };
     this.slots.add(slot);
     handle.onMessage((m) => this.onMessage(slot, m));
     handle.onExit((exit) => this.onExit(slot, exit));
@@ -181,7 +218,11 @@ export class TaskPool implements OnApplicationShutdown {
         slot.bootError = err.message;
         const where = `${this.moduleRef?.exportName} from ${this.moduleRef?.modulePath}`;
         this.logger.error(`Pool worker ${slot.handle.id} could not boot ${where}: ${err.message}`, err.stack);
-        this.failQueued(new ConfigurationError(`A pool worker could not boot ${where}: ${err.message}. Fix the module, or set worker.poolModule to one that boots.`));
+        this.failQueued(
+          new ConfigurationError(
+            `A pool worker could not boot ${where}: ${err.message}. Fix the module, or set worker.poolModule to one that boots.`,
+          ),
+        );
         return;
       }
       case 'state': {
@@ -203,7 +244,10 @@ export class TaskPool implements OnApplicationShutdown {
         slot.memoryKiB = m.memoryKiB;
         if (job && job.req.id === m.id) {
           if (m.ok) this.finish(job, () => job.resolve(m.value));
-          else this.finish(job, () => job.reject(decodeError(m.error, [...job.options.autoretryFor, ...job.options.dontAutoretryFor])));
+          else
+            this.finish(job, () =>
+              job.reject(decodeError(m.error, [...job.options.autoretryFor, ...job.options.dontAutoretryFor])),
+            );
         }
         const why = this.recycleReason(slot);
         if (why) this.retire(slot, why);
@@ -216,7 +260,8 @@ export class TaskPool implements OnApplicationShutdown {
 
   private recycleReason(slot: Slot): string | null {
     const { maxTasksPerChild, maxMemoryPerChild } = this.options;
-    if (maxTasksPerChild > 0 && slot.tasks >= maxTasksPerChild) return `it ran ${slot.tasks} task(s) (worker.maxTasksPerChild ${maxTasksPerChild})`;
+    if (maxTasksPerChild > 0 && slot.tasks >= maxTasksPerChild)
+      return `it ran ${slot.tasks} task(s) (worker.maxTasksPerChild ${maxTasksPerChild})`;
     if (maxMemoryPerChild > 0 && slot.memoryKiB !== null && slot.memoryKiB > maxMemoryPerChild) {
       return `its memory, ${slot.memoryKiB} KiB, is over worker.maxMemoryPerChild ${maxMemoryPerChild} KiB`;
     }
@@ -226,7 +271,10 @@ export class TaskPool implements OnApplicationShutdown {
   private armIdle(slot: Slot): void {
     const seconds = this.options.poolIdleTimeout;
     if (seconds <= 0 || slot.idleTimer) return;
-    slot.idleTimer = setTimeout(() => this.retire(slot, `it was idle for ${seconds}s (worker.poolIdleTimeout)`), seconds * 1000);
+    slot.idleTimer = setTimeout(
+      () => this.retire(slot, `it was idle for ${seconds}s (worker.poolIdleTimeout)`),
+      seconds * 1000,
+    );
     slot.idleTimer.unref();
   }
 
@@ -251,7 +299,11 @@ export class TaskPool implements OnApplicationShutdown {
     if (!slot.ready) {
       // Not respawned here: a module that cannot boot would otherwise restart forever (bullmq#4283).
       this.logger.error(`Pool worker ${slot.handle.id} exited while booting: ${why}.`);
-      this.failQueued(new ConfigurationError(`A pool worker exited while booting its module (${why})${slot.bootError ? `: ${slot.bootError}` : ''}.`));
+      this.failQueued(
+        new ConfigurationError(
+          `A pool worker exited while booting its module (${why})${slot.bootError ? `: ${slot.bootError}` : ''}.`,
+        ),
+      );
       return;
     }
     if (job && !job.done) this.lost(slot, job, why);
@@ -273,10 +325,16 @@ export class TaskPool implements OnApplicationShutdown {
     if (giveBack && !again) {
       this.lostOnce.add(id);
       if (this.lostOnce.size > LOST_MEMORY) this.lostOnce.delete(this.lostOnce.values().next().value as string);
-      this.finish(job, () => job.reject(new Reject(`${message} The message goes back to the queue once (acksLate + rejectOnWorkerLost).`, true)));
+      this.finish(job, () =>
+        job.reject(
+          new Reject(`${message} The message goes back to the queue once (acksLate + rejectOnWorkerLost).`, true),
+        ),
+      );
       return;
     }
-    const tail = giveBack ? ' It had already been delivered before: FAILURE, and the message goes to the dead-letter place.' : '';
+    const tail = giveBack
+      ? ' It had already been delivered before: FAILURE, and the message goes to the dead-letter place.'
+      : '';
     this.logger.error(`${message}${tail}`);
     this.finish(job, () => job.reject(new WorkerLostError(message, giveBack)));
   }

@@ -33,7 +33,12 @@ export class ThreadPoolWorker implements PoolWorkerHandle {
 
   onExit(listener: (exit: PoolWorkerExit) => void): void {
     this.worker.on('exit', (code) =>
-      listener({ code, signal: null, outOfMemory: this.lastError?.code === 'ERR_WORKER_OUT_OF_MEMORY', error: this.lastError?.message }),
+      listener({
+        code,
+        signal: null,
+        outOfMemory: this.lastError?.code === 'ERR_WORKER_OUT_OF_MEMORY',
+        error: this.lastError?.message,
+      }),
     );
   }
 

@@ -15,12 +15,24 @@ export const REPLY_EXCHANGE: ExchangeSpec = { name: 'reply.celery.pidbox', type:
 
 /** A worker's mailbox queue, as Celery declares it. */
 export function mailboxQueue(hostname: string): ListenerQueueSpec {
-  return { name: `${hostname}.celery.pidbox`, bindingKey: '', autoDelete: true, expiresMs: 10_000, messageTtlMs: 300_000 };
+  return {
+    name: `${hostname}.celery.pidbox`,
+    bindingKey: '',
+    autoDelete: true,
+    expiresMs: 10_000,
+    messageTtlMs: 300_000,
+  };
 }
 
 /** A caller's reply queue, as Celery declares it. */
 export function replyQueue(oid: string): ListenerQueueSpec {
-  return { name: `${oid}.reply.celery.pidbox`, bindingKey: oid, autoDelete: true, expiresMs: 10_000, messageTtlMs: 300_000 };
+  return {
+    name: `${oid}.reply.celery.pidbox`,
+    bindingKey: oid,
+    autoDelete: true,
+    expiresMs: 10_000,
+    messageTtlMs: 300_000,
+  };
 }
 
 export interface ControlRequest {
@@ -44,9 +56,19 @@ export interface ControlRequestOptions {
   clock?: number;
 }
 
-export function buildControlRequest(method: string, args: Record<string, unknown>, o: ControlRequestOptions = {}): { message: TaskMessage; ticket: string | null } {
+export function buildControlRequest(
+  method: string,
+  args: Record<string, unknown>,
+  o: ControlRequestOptions = {},
+): { message: TaskMessage; ticket: string | null } {
   const ticket = o.replyTo ? randomUUID() : null;
-  const body: ControlRequest = { method, arguments: args, destination: o.destination ?? null, pattern: null, matcher: null };
+  const body: ControlRequest = {
+    method,
+    arguments: args,
+    destination: o.destination ?? null,
+    pattern: null,
+    matcher: null,
+  };
   if (o.replyTo) {
     body.ticket = ticket!;
     body.reply_to = { exchange: REPLY_EXCHANGE.name, routing_key: o.replyTo };
@@ -64,13 +86,23 @@ export function buildControlRequest(method: string, args: Record<string, unknown
 }
 
 /** A control request taken apart, or null when the message is not one. */
-export function parseControlRequest(msg: TaskMessage): { request: ControlRequest; expires: number | null; clock: number } | null {
+export function parseControlRequest(
+  msg: TaskMessage,
+): { request: ControlRequest; expires: number | null; clock: number } | null {
   const body = decodeJson(msg.body.toString('utf8')) as Partial<ControlRequest> | null;
   if (!body || typeof body !== 'object' || typeof body.method !== 'string') return null;
   const expires = typeof msg.headers.expires === 'number' ? msg.headers.expires : null;
   const clock = typeof msg.headers.clock === 'number' ? msg.headers.clock : 0;
   return {
-    request: { method: body.method, arguments: body.arguments ?? {}, destination: body.destination ?? null, pattern: body.pattern ?? null, matcher: body.matcher ?? null, ticket: body.ticket, reply_to: body.reply_to },
+    request: {
+      method: body.method,
+      arguments: body.arguments ?? {},
+      destination: body.destination ?? null,
+      pattern: body.pattern ?? null,
+      matcher: body.matcher ?? null,
+      ticket: body.ticket,
+      reply_to: body.reply_to,
+    },
     expires,
     clock,
   };
@@ -80,7 +112,15 @@ export function parseControlRequest(msg: TaskMessage): { request: ControlRequest
 export function isAddressedTo(request: ControlRequest, hostname: string): boolean {
   if (request.destination && request.destination.length > 0 && !request.destination.includes(hostname)) return false;
   if (request.pattern) {
-    const re = request.matcher === 'pcre' ? new RegExp(request.pattern) : new RegExp(`^${request.pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
+    const re =
+      request.matcher === 'pcre'
+        ? new RegExp(request.pattern)
+        : new RegExp(
+            `^${request.pattern
+              .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+              .replace(/\*/g, '.*')
+              .replace(/\?/g, '.')}$`,
+          );
     if (!re.test(hostname)) return false;
   }
   return true;

@@ -26,7 +26,13 @@ export function commandFailedReply(err: Error): { error: string } {
 }
 
 /** One task in `active`, `reserved` and `query_task` replies (Celery's `Request.info()`). */
-export function requestInfoReply(r: TaskRequest, hostname: string, routingKey: string, startedAt: number | null, pid: number): Record<string, unknown> {
+export function requestInfoReply(
+  r: TaskRequest,
+  hostname: string,
+  routingKey: string,
+  startedAt: number | null,
+  pid: number,
+): Record<string, unknown> {
   return {
     id: r.id,
     name: r.task,
@@ -61,18 +67,43 @@ export function helloReply(revoked: Record<string, number>, clock: number): Reco
 export function queueInfoReply(name: string): Record<string, unknown> {
   return {
     name,
-    exchange: { name, type: 'direct', arguments: null, durable: true, passive: false, auto_delete: false, delivery_mode: null, no_declare: false },
+    exchange: {
+      name,
+      type: 'direct',
+      arguments: null,
+      durable: true,
+      passive: false,
+      auto_delete: false,
+      delivery_mode: null,
+      no_declare: false,
+    },
     routing_key: name,
-    queue_arguments: null, binding_arguments: null, consumer_arguments: null,
-    durable: true, exclusive: false, auto_delete: false, no_ack: false, alias: null, bindings: [], no_declare: null,
-    expires: null, message_ttl: null, max_length: null, max_length_bytes: null, max_priority: null,
+    queue_arguments: null,
+    binding_arguments: null,
+    consumer_arguments: null,
+    durable: true,
+    exclusive: false,
+    auto_delete: false,
+    no_ack: false,
+    alias: null,
+    bindings: [],
+    no_declare: null,
+    expires: null,
+    message_ttl: null,
+    max_length: null,
+    max_length_bytes: null,
+    max_priority: null,
   };
 }
 
 /** The `broker` part of the `stats` reply (kombu's `Connection.info()`); `scheme` is the URL's transport. */
 export function brokerInfoReply(url: string, scheme: string, localHostname: string): Record<string, unknown> {
   let u: URL | null = null;
-  try { u = new URL(url); } catch { /* memory:// and odd URLs */ }
+  try {
+    u = new URL(url);
+  } catch {
+    /* memory:// and odd URLs */
+  }
   return {
     hostname: u?.hostname || localHostname,
     userid: u?.username || null,
@@ -121,7 +152,15 @@ export function statsReply(f: StatsFacts): Record<string, unknown> {
     },
     broker: f.broker,
     prefetch_count: f.prefetchCount,
-    rusage: { utime: usage.userCPUTime / 1e6, stime: usage.systemCPUTime / 1e6, maxrss: usage.maxRSS, minflt: usage.minorPageFault, majflt: usage.majorPageFault, nvcsw: usage.voluntaryContextSwitches, nivcsw: usage.involuntaryContextSwitches },
+    rusage: {
+      utime: usage.userCPUTime / 1e6,
+      stime: usage.systemCPUTime / 1e6,
+      maxrss: usage.maxRSS,
+      minflt: usage.minorPageFault,
+      majflt: usage.majorPageFault,
+      nvcsw: usage.voluntaryContextSwitches,
+      nivcsw: usage.involuntaryContextSwitches,
+    },
   };
 }
 

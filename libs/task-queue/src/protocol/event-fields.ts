@@ -22,7 +22,17 @@ export interface ReceivedRequest {
 }
 
 export function taskReceivedFields(r: ReceivedRequest): Record<string, unknown> {
-  return { uuid: r.id, name: r.task, args: argsRepr(r.args), kwargs: kwargsRepr(r.kwargs), root_id: r.rootId, parent_id: r.parentId, retries: r.retries, eta: r.eta ? toCeleryIso(r.eta) : null, expires: r.expires ? toCeleryIso(r.expires) : null };
+  return {
+    uuid: r.id,
+    name: r.task,
+    args: argsRepr(r.args),
+    kwargs: kwargsRepr(r.kwargs),
+    root_id: r.rootId,
+    parent_id: r.parentId,
+    retries: r.retries,
+    eta: r.eta ? toCeleryIso(r.eta) : null,
+    expires: r.expires ? toCeleryIso(r.expires) : null,
+  };
 }
 
 export function taskStartedFields(id: string): Record<string, unknown> {
@@ -39,7 +49,12 @@ export function taskErrorFields(id: string, error: unknown): Record<string, unkn
 }
 
 export function taskRevokedFields(id: string, reason: string | undefined): Record<string, unknown> {
-  return { uuid: id, terminated: reason === 'terminated', signum: reason === 'terminated' ? 15 : null, expired: reason === 'expired' };
+  return {
+    uuid: id,
+    terminated: reason === 'terminated',
+    signum: reason === 'terminated' ? 15 : null,
+    expired: reason === 'expired',
+  };
 }
 
 export function taskRejectedFields(id: string): Record<string, unknown> {
@@ -47,6 +62,12 @@ export function taskRejectedFields(id: string): Record<string, unknown> {
 }
 
 /** worker-online, worker-heartbeat and worker-offline. */
-export function workerFields(freq: number, active: number, processed: number, loadavg: number[], version: string): Record<string, unknown> {
+export function workerFields(
+  freq: number,
+  active: number,
+  processed: number,
+  loadavg: number[],
+  version: string,
+): Record<string, unknown> {
   return { freq, active, processed, loadavg, ...softwareFields(version) };
 }

@@ -19,7 +19,13 @@ export function utcOffsetHours(now = new Date()): number {
 }
 
 /** The fields every event carries, in Celery's order, around the event's own fields. */
-export function eventBody(type: string, hostname: string, clock: number, fields: Record<string, unknown>, now = Date.now()): Record<string, unknown> {
+export function eventBody(
+  type: string,
+  hostname: string,
+  clock: number,
+  fields: Record<string, unknown>,
+  now = Date.now(),
+): Record<string, unknown> {
   return { hostname, utcoffset: utcOffsetHours(), pid: process.pid, clock, ...fields, timestamp: now / 1000, type };
 }
 
@@ -29,7 +35,10 @@ export function softwareFields(version: string): Record<string, unknown> {
 }
 
 /** The message of one event (or a list of task events, routing key `task.multi`). Header `hostname` is required by Python's gossip. */
-export function buildEventMessage(hostname: string, body: Record<string, unknown> | Array<Record<string, unknown>>): TaskMessage {
+export function buildEventMessage(
+  hostname: string,
+  body: Record<string, unknown> | Array<Record<string, unknown>>,
+): TaskMessage {
   return {
     headers: { hostname },
     properties: { delivery_mode: 1, priority: 0 },

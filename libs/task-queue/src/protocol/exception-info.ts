@@ -13,9 +13,24 @@ export interface ExceptionInfo {
  * Any other name goes under `nodejs`, which Python turns into a same-named Exception subclass.
  */
 const PYTHON_BUILTINS = new Set([
-  'Exception', 'ValueError', 'TypeError', 'KeyError', 'IndexError', 'RuntimeError', 'AttributeError',
-  'NotImplementedError', 'ZeroDivisionError', 'LookupError', 'ArithmeticError', 'AssertionError',
-  'OverflowError', 'TimeoutError', 'ConnectionError', 'PermissionError', 'FileNotFoundError', 'OSError',
+  'Exception',
+  'ValueError',
+  'TypeError',
+  'KeyError',
+  'IndexError',
+  'RuntimeError',
+  'AttributeError',
+  'NotImplementedError',
+  'ZeroDivisionError',
+  'LookupError',
+  'ArithmeticError',
+  'AssertionError',
+  'OverflowError',
+  'TimeoutError',
+  'ConnectionError',
+  'PermissionError',
+  'FileNotFoundError',
+  'OSError',
 ]);
 
 export function exceptionInfo(err: unknown): ExceptionInfo {
@@ -52,6 +67,8 @@ export function notRegisteredInfo(taskName: string): ExceptionInfo {
 /** Celery's ChordError message for a failed header part: `Dependency <id> raised <repr of the exception>`. */
 export function dependencyRaised(taskId: string, state: string, result: unknown): string {
   const exc = result as Partial<ExceptionInfo> | null;
-  const what = exc?.exc_type ? excRepr({ exc_type: exc.exc_type, exc_message: exc.exc_message ?? [], exc_module: exc.exc_module ?? null }) : state;
+  const what = exc?.exc_type
+    ? excRepr({ exc_type: exc.exc_type, exc_message: exc.exc_message ?? [], exc_module: exc.exc_module ?? null })
+    : state;
   return `Dependency ${taskId} raised ${what}`;
 }

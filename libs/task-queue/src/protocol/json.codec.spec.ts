@@ -29,7 +29,7 @@ describe('JSON codec', () => {
     expect(decodeJson('{"big": 12345678901234567890, "small": 42}')).toEqual({ big: 12345678901234567890n, small: 42 });
   });
 
-  it("reads every kombu 5.5 tagged type of the captured vector", () => {
+  it('reads every kombu 5.5 tagged type of the captured vector', () => {
     const values = loadVector('kombu-json-types.json').values as Record<string, Record<string, string>>;
     const decoded = Object.fromEntries(
       Object.entries(values)

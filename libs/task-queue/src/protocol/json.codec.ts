@@ -51,7 +51,10 @@ export function encodeJson(value: unknown, what = 'value'): string {
   } catch (err) {
     if (err instanceof SerializationError) throw err;
     if (err instanceof TypeError && /circular/i.test(err.message)) {
-      throw new SerializationError(`Cannot send ${what}: it contains a circular reference. Send plain data (no cycles).`, { cause: err });
+      throw new SerializationError(
+        `Cannot send ${what}: it contains a circular reference. Send plain data (no cycles).`,
+        { cause: err },
+      );
     }
     throw new SerializationError(`Cannot send ${what}: ${(err as Error).message}`, { cause: err });
   }

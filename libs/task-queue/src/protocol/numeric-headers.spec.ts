@@ -5,12 +5,30 @@ describe('parseTimeLimitHeader', () => {
   it.each([
     [null, [null, null]],
     [undefined, [null, null]],
-    [[null, null], [null, null]],
-    [[10, 5], [10, 5]],
-    [[0, 0], [null, null]],
-    [[2.5, null], [2.5, null]],
-    [[3e6, null], [3e6, null]],
-    [[BigInt(2) ** BigInt(60), null], [2 ** 60, null]],
+    [
+      [null, null],
+      [null, null],
+    ],
+    [
+      [10, 5],
+      [10, 5],
+    ],
+    [
+      [0, 0],
+      [null, null],
+    ],
+    [
+      [2.5, null],
+      [2.5, null],
+    ],
+    [
+      [3e6, null],
+      [3e6, null],
+    ],
+    [
+      [BigInt(2) ** BigInt(60), null],
+      [2 ** 60, null],
+    ],
   ])('%p → %p', (v, want) => {
     expect(parseTimeLimitHeader(v)).toEqual(want);
   });
@@ -32,7 +50,13 @@ describe('parseTimeLimitHeader', () => {
 });
 
 describe('parseRetriesHeader', () => {
-  it.each([[null, 0], [undefined, 0], [0, 0], [3, 3], [BigInt(7), 7]])('%p → %p', (v, want) => {
+  it.each([
+    [null, 0],
+    [undefined, 0],
+    [0, 0],
+    [3, 3],
+    [BigInt(7), 7],
+  ])('%p → %p', (v, want) => {
     expect(parseRetriesHeader(v)).toBe(want);
   });
   it.each([-1, 1.5, '3', NaN, Infinity, [1]])('refuses %p', (v) => {

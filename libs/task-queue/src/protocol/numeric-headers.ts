@@ -19,12 +19,15 @@ function finite(x: unknown): number | undefined {
  */
 export function parseTimeLimitHeader(v: unknown): [number | null, number | null] {
   if (v === null || v === undefined) return [null, null];
-  if (!Array.isArray(v) || v.length !== 2) throw new InvalidTaskMessageError(`The "timelimit" header must be [hard, soft]; got ${show(v)}.`);
+  if (!Array.isArray(v) || v.length !== 2)
+    throw new InvalidTaskMessageError(`The "timelimit" header must be [hard, soft]; got ${show(v)}.`);
   const item = (x: unknown, which: string): number | null => {
     if (x === null || x === undefined) return null;
     const n = finite(x);
     if (n === undefined || n < 0) {
-      throw new InvalidTaskMessageError(`The ${which} time limit in the "timelimit" header must be null or a number of seconds >= 0; got ${show(x)}.`);
+      throw new InvalidTaskMessageError(
+        `The ${which} time limit in the "timelimit" header must be null or a number of seconds >= 0; got ${show(x)}.`,
+      );
     }
     return n === 0 ? null : n;
   };
@@ -35,7 +38,8 @@ export function parseTimeLimitHeader(v: unknown): [number | null, number | null]
 export function parseRetriesHeader(v: unknown): number {
   if (v === null || v === undefined) return 0;
   const n = finite(v);
-  if (n === undefined || n < 0 || !Number.isInteger(n)) throw new InvalidTaskMessageError(`The "retries" header must be a whole number >= 0; got ${show(v)}.`);
+  if (n === undefined || n < 0 || !Number.isInteger(n))
+    throw new InvalidTaskMessageError(`The "retries" header must be a whole number >= 0; got ${show(v)}.`);
   return n;
 }
 

@@ -23,7 +23,9 @@ export function repr(v: unknown): string {
   if (v instanceof Date) return `'${v.toISOString()}'`;
   if (Array.isArray(v)) return `[${v.map(repr).join(', ')}]`;
   if (typeof v === 'object') {
-    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `${repr(k)}: ${repr(x)}`).join(', ')}}`;
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${repr(k)}: ${repr(x)}`)
+      .join(', ')}}`;
   }
   return String(v);
 }

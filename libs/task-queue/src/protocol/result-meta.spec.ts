@@ -10,8 +10,19 @@ describe('result meta', () => {
   });
 
   it('keeps optional fields in order, before task_id', () => {
-    const json = encodeResultMeta(readyMeta('t1', 'SUCCESS', { a: [1, 'x'] }, null, { group_id: 'g', parent_id: 'p' }, new Date('2026-01-01T00:00:00Z')));
-    expect(json).toBe('{"status":"SUCCESS","result":{"a":[1,"x"]},"traceback":null,"children":[],"date_done":"2026-01-01T00:00:00.000000","group_id":"g","parent_id":"p","task_id":"t1"}');
+    const json = encodeResultMeta(
+      readyMeta(
+        't1',
+        'SUCCESS',
+        { a: [1, 'x'] },
+        null,
+        { group_id: 'g', parent_id: 'p' },
+        new Date('2026-01-01T00:00:00Z'),
+      ),
+    );
+    expect(json).toBe(
+      '{"status":"SUCCESS","result":{"a":[1,"x"]},"traceback":null,"children":[],"date_done":"2026-01-01T00:00:00.000000","group_id":"g","parent_id":"p","task_id":"t1"}',
+    );
   });
 
   it('stores a result JSON cannot carry as a FAILURE saying why', () => {

@@ -40,12 +40,21 @@ export function readyMeta(
  * A state that is not final (STARTED, RETRY, or a custom state from `ctx.updateState`): no `date_done`.
  * `extra` is `metaExtra(…)`, so `group_id`/`parent_id` appear only when set, as in Celery.
  */
-export function stateMeta(taskId: string, status: TaskState | string, result: unknown, traceback: string | null, extra: Partial<ResultMeta>): ResultMeta {
+export function stateMeta(
+  taskId: string,
+  status: TaskState | string,
+  result: unknown,
+  traceback: string | null,
+  extra: Partial<ResultMeta>,
+): ResultMeta {
   return { status: status as TaskState, result, traceback, children: [], date_done: null, ...extra, task_id: taskId };
 }
 
 /** Celery adds `group_id` and `parent_id` to a meta only when they are set. */
-export function metaExtra(groupId: string | null | undefined, parentId: string | null | undefined): Partial<ResultMeta> {
+export function metaExtra(
+  groupId: string | null | undefined,
+  parentId: string | null | undefined,
+): Partial<ResultMeta> {
   const extra: Partial<ResultMeta> = {};
   if (groupId) extra.group_id = groupId;
   if (parentId) extra.parent_id = parentId;

@@ -15,11 +15,28 @@ describe('task message encoder', () => {
     const msg = buildTaskMessage('tasks.add', [2, 3], {}, { taskId: 'aaaaaaaa-0000-4000-8000-000000000001' }, ctx);
     expect(Object.keys(msg.headers).sort()).toEqual(Object.keys(vector.headers).sort());
     expect(msg.headers).toMatchObject({
-      task: 'tasks.add', id: 'aaaaaaaa-0000-4000-8000-000000000001', shadow: null, eta: null, expires: null,
-      group: null, group_index: null, retries: 0, timelimit: [null, null], root_id: 'aaaaaaaa-0000-4000-8000-000000000001',
-      parent_id: null, argsrepr: '(2, 3)', kwargsrepr: '{}', origin: 'gen1@test', ignore_result: false,
+      task: 'tasks.add',
+      id: 'aaaaaaaa-0000-4000-8000-000000000001',
+      shadow: null,
+      eta: null,
+      expires: null,
+      group: null,
+      group_index: null,
+      retries: 0,
+      timelimit: [null, null],
+      root_id: 'aaaaaaaa-0000-4000-8000-000000000001',
+      parent_id: null,
+      argsrepr: '(2, 3)',
+      kwargsrepr: '{}',
+      origin: 'gen1@test',
+      ignore_result: false,
     });
-    expect(msg.properties).toEqual({ correlation_id: 'aaaaaaaa-0000-4000-8000-000000000001', reply_to: 'reply-oid', delivery_mode: 2, priority: 0 });
+    expect(msg.properties).toEqual({
+      correlation_id: 'aaaaaaaa-0000-4000-8000-000000000001',
+      reply_to: 'reply-oid',
+      delivery_mode: 2,
+      priority: 0,
+    });
     expect(msg.contentType).toBe('application/json');
     expect(msg.contentEncoding).toBe('utf-8');
     expect(JSON.parse(msg.body.toString())).toEqual(vector && loadVector('redis-task-envelope.json').body_json);
@@ -27,7 +44,21 @@ describe('task message encoder', () => {
 
   it('turns countdown and expires into absolute ISO times and a TTL in ms, as Celery clients do', () => {
     const now = new Date('2026-11-23T22:55:35.186Z');
-    const msg = buildTaskMessage('tasks.add', [1, 2], {}, { countdown: 30, expires: 120, priority: 7, timeLimit: 10, softTimeLimit: 5, shadow: 'myshadow', ignoreResult: true }, { ...ctx, now });
+    const msg = buildTaskMessage(
+      'tasks.add',
+      [1, 2],
+      {},
+      {
+        countdown: 30,
+        expires: 120,
+        priority: 7,
+        timeLimit: 10,
+        softTimeLimit: 5,
+        shadow: 'myshadow',
+        ignoreResult: true,
+      },
+      { ...ctx, now },
+    );
     expect(msg.headers.eta).toBe('2026-11-23T22:56:05.186000+00:00');
     expect(msg.headers.expires).toBe('2026-11-23T22:57:35.186000+00:00');
     expect(msg.headers.timelimit).toEqual([10, 5]);
@@ -46,7 +77,15 @@ describe('task message encoder', () => {
   it('round-trips through its own decoder, kwargs included', () => {
     const msg = buildTaskMessage('tasks.add', [1], { y: 2 }, { taskId: 'id-1' }, ctx);
     const req = parseTaskMessage(msg);
-    expect(req).toMatchObject({ id: 'id-1', task: 'tasks.add', args: [1], kwargs: { y: 2 }, rootId: 'id-1', replyTo: 'reply-oid', protocol: 2 });
+    expect(req).toMatchObject({
+      id: 'id-1',
+      task: 'tasks.add',
+      args: [1],
+      kwargs: { y: 2 },
+      rootId: 'id-1',
+      replyTo: 'reply-oid',
+      protocol: 2,
+    });
   });
 });
 
@@ -108,7 +147,11 @@ describe('task message decoder', () => {
     for (const m of loadVector('amqp-task-message.json').messages) {
       const msg: TaskMessage = {
         headers: m.properties.application_headers,
-        properties: { correlation_id: m.properties.correlation_id, reply_to: m.properties.reply_to, priority: m.properties.priority },
+        properties: {
+          correlation_id: m.properties.correlation_id,
+          reply_to: m.properties.reply_to,
+          priority: m.properties.priority,
+        },
         contentType: m.properties.content_type,
         contentEncoding: m.properties.content_encoding,
         body: Buffer.from(m.body),
@@ -122,11 +165,15 @@ describe('task message decoder', () => {
 
   it('refuses a body that is not [args, kwargs, embed], saying what it got', () => {
     const msg = { ...base(), body: Buffer.from('[[1, 2], {}]') };
-    expect(() => parseTaskMessage(msg)).toThrow(new InvalidTaskMessageError('The body must be [args, kwargs, embed]; got an array of 2 item(s).'));
+    expect(() => parseTaskMessage(msg)).toThrow(
+      new InvalidTaskMessageError('The body must be [args, kwargs, embed]; got an array of 2 item(s).'),
+    );
   });
 
   it('refuses a content type that is not accepted', () => {
-    expect(() => parseTaskMessage({ ...base(), contentType: 'application/x-python-serialize' })).toThrow(ContentDisallowedError);
+    expect(() => parseTaskMessage({ ...base(), contentType: 'application/x-python-serialize' })).toThrow(
+      ContentDisallowedError,
+    );
   });
 
   it('refuses a body that is not JSON', () => {
@@ -134,7 +181,9 @@ describe('task message decoder', () => {
   });
 
   it('refuses kwargs that are not an object, and a malformed timelimit', () => {
-    expect(() => parseTaskMessage({ ...base(), body: Buffer.from('[[1], [2], {}]') })).toThrow(/kwargs must be an object/);
+    expect(() => parseTaskMessage({ ...base(), body: Buffer.from('[[1], [2], {}]') })).toThrow(
+      /kwargs must be an object/,
+    );
     expect(() => parseTaskMessage({ ...base(), headers: { ...base().headers, timelimit: [1] } })).toThrow(/timelimit/);
   });
 

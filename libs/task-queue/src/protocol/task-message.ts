@@ -148,8 +148,10 @@ export function buildTaskMessage(
   const now = ctx.now ?? new Date();
   const eta = options.countdown !== undefined ? new Date(now.getTime() + options.countdown * 1000) : options.eta;
   const expires =
-    options.expires === undefined ? undefined
-      : options.expires instanceof Date ? options.expires
+    options.expires === undefined
+      ? undefined
+      : options.expires instanceof Date
+        ? options.expires
         : new Date(now.getTime() + options.expires * 1000);
   const embed: MessageEmbed = {
     callbacks: ctx.embed?.callbacks ?? null,
@@ -199,7 +201,8 @@ export function peekTaskId(msg: TaskMessage): string | null {
  */
 export function parseTaskMessage(msg: TaskMessage, acceptContent: readonly string[] = ['json']): TaskRequest {
   const contentType = msg.contentType;
-  if (!contentType) throw new InvalidTaskMessageError('The message has no content type; Celery messages are application/json.');
+  if (!contentType)
+    throw new InvalidTaskMessageError('The message has no content type; Celery messages are application/json.');
   if (!isAccepted(contentType, acceptContent)) throw new ContentDisallowedError(contentType, acceptContent);
 
   const headers = msg.headers ?? {};
@@ -212,10 +215,17 @@ export function parseTaskMessage(msg: TaskMessage, acceptContent: readonly strin
   }
 
   if (typeof headers.task === 'string') return fromV2(headers, msg.properties ?? {}, body);
-  if (body && typeof body === 'object' && !Array.isArray(body) && typeof (body as { task?: unknown }).task === 'string') {
+  if (
+    body &&
+    typeof body === 'object' &&
+    !Array.isArray(body) &&
+    typeof (body as { task?: unknown }).task === 'string'
+  ) {
     return fromV1(body as Record<string, unknown>, msg.properties ?? {});
   }
-  throw new InvalidTaskMessageError('The message has no "task" header and its body is not a protocol 1 task: it is not a Celery task message.');
+  throw new InvalidTaskMessageError(
+    'The message has no "task" header and its body is not a protocol 1 task: it is not a Celery task message.',
+  );
 }
 
 function isAccepted(contentType: string, accept: readonly string[]): boolean {
@@ -235,7 +245,9 @@ function decompress(body: Buffer, compression: unknown): Buffer {
     case 'application/x-brotli':
       return brotliDecompressSync(body);
     default:
-      throw new InvalidTaskMessageError(`Unsupported compression "${String(compression)}": use zlib (application/x-gzip) or brotli, or none.`);
+      throw new InvalidTaskMessageError(
+        `Unsupported compression "${String(compression)}": use zlib (application/x-gzip) or brotli, or none.`,
+      );
   }
 }
 
@@ -317,13 +329,19 @@ function checkArgs(v: unknown): unknown[] {
 }
 
 function checkKwargs(v: unknown): Record<string, unknown> {
-  if (!v || typeof v !== 'object' || Array.isArray(v)) throw new InvalidTaskMessageError(`Task kwargs must be an object; got ${describe(v)}.`);
+  if (!v || typeof v !== 'object' || Array.isArray(v))
+    throw new InvalidTaskMessageError(`Task kwargs must be an object; got ${describe(v)}.`);
   return v as Record<string, unknown>;
 }
 
 function toEmbed(v: unknown): MessageEmbed {
   const e = (v && typeof v === 'object' ? v : {}) as Partial<MessageEmbed>;
-  return { callbacks: e.callbacks ?? null, errbacks: e.errbacks ?? null, chain: e.chain ?? null, chord: e.chord ?? null };
+  return {
+    callbacks: e.callbacks ?? null,
+    errbacks: e.errbacks ?? null,
+    chain: e.chain ?? null,
+    chord: e.chord ?? null,
+  };
 }
 
 function time(v: unknown, field: string): Date | null {
@@ -372,7 +390,26 @@ export function buildRetryMessage(req: TaskRequest, eta: Date, origin: string): 
   );
 }
 
-const KNOWN_HEADERS = new Set(['lang', 'task', 'id', 'shadow', 'eta', 'expires', 'group', 'group_index', 'retries', 'timelimit', 'root_id', 'parent_id', 'argsrepr', 'kwargsrepr', 'origin', 'ignore_result', 'redelivered', 'compression']);
+const KNOWN_HEADERS = new Set([
+  'lang',
+  'task',
+  'id',
+  'shadow',
+  'eta',
+  'expires',
+  'group',
+  'group_index',
+  'retries',
+  'timelimit',
+  'root_id',
+  'parent_id',
+  'argsrepr',
+  'kwargsrepr',
+  'origin',
+  'ignore_result',
+  'redelivered',
+  'compression',
+]);
 
 /** Headers a caller added (apply_async(headers=…)), which a retry keeps. */
 function pickExtraHeaders(h: Record<string, unknown>): Record<string, unknown> {

@@ -32,14 +32,22 @@ class Parser {
   value(): unknown {
     const c = this.s[this.i];
     switch (c) {
-      case '{': return this.object();
-      case '[': return this.array();
-      case '"': return this.string();
-      case 't': return this.word('true', true);
-      case 'f': return this.word('false', false);
-      case 'n': return this.word('null', null);
-      case 'N': return this.word('NaN', NaN);
-      case 'I': return this.word('Infinity', Infinity);
+      case '{':
+        return this.object();
+      case '[':
+        return this.array();
+      case '"':
+        return this.string();
+      case 't':
+        return this.word('true', true);
+      case 'f':
+        return this.word('false', false);
+      case 'n':
+        return this.word('null', null);
+      case 'N':
+        return this.word('NaN', NaN);
+      case 'I':
+        return this.word('Infinity', Infinity);
       default:
         if (c === '-' && this.s.startsWith('-Infinity', this.i)) return this.word('-Infinity', -Infinity);
         if (c === '-' || (c >= '0' && c <= '9')) return this.number();
@@ -84,7 +92,10 @@ class Parser {
     this.i++;
     const out: unknown[] = [];
     this.ws();
-    if (this.s[this.i] === ']') { this.i++; return out; }
+    if (this.s[this.i] === ']') {
+      this.i++;
+      return out;
+    }
     for (;;) {
       this.ws();
       out.push(this.value());
@@ -99,7 +110,10 @@ class Parser {
     this.i++;
     const out: Record<string, unknown> = {};
     this.ws();
-    if (this.s[this.i] === '}') { this.i++; return out; }
+    if (this.s[this.i] === '}') {
+      this.i++;
+      return out;
+    }
     for (;;) {
       this.ws();
       if (this.s[this.i] !== '"') this.fail('expected a key');

@@ -15,7 +15,12 @@ export class BrokerUnavailableFilter implements ExceptionFilter<BrokerUnavailabl
 
   catch(error: BrokerUnavailableError, host: ArgumentsHost): void {
     if (host.getType() !== 'http') throw error;
-    const res = host.switchToHttp().getResponse<{ status(code: number): unknown; header(name: string, value: string): unknown; send?(body: unknown): unknown; json?(body: unknown): unknown }>();
+    const res = host.switchToHttp().getResponse<{
+      status(code: number): unknown;
+      header(name: string, value: string): unknown;
+      send?(body: unknown): unknown;
+      json?(body: unknown): unknown;
+    }>();
     const body = { statusCode: 503, error: 'Service Unavailable', message: error.message };
     res.status(503);
     res.header('Retry-After', String(this.retryAfterSeconds));

@@ -24,7 +24,12 @@ export function startupRetryDelay(n: number): number {
  * - refused credentials or missing ACL rights stop the start at once (retrying cannot help);
  * then the broker's and backend's own connections are opened.
  */
-export async function connectOnStartup(broker: Broker, backend: ResultBackend, config: ResolvedTaskQueueOptions, logger: Logger): Promise<void> {
+export async function connectOnStartup(
+  broker: Broker,
+  backend: ResultBackend,
+  config: ResolvedTaskQueueOptions,
+  logger: Logger,
+): Promise<void> {
   const probes = probesFor(config);
   const max = config.brokerConnectionMaxRetries;
   for (let attempt = 1; ; attempt++) {
@@ -36,13 +41,19 @@ export async function connectOnStartup(broker: Broker, backend: ResultBackend, c
       const what = ((err as Error).message ?? String(err)).replace(/[.\s]+$/, '');
       const where = probes.find((p) => p.failed)?.where ?? maskBrokerUrl(config.brokerUrl);
       if (!config.brokerConnectionRetryOnStartup) {
-        throw new BrokerUnavailableError(`Cannot connect to ${where}: ${what}. brokerConnectionRetryOnStartup is false, so the worker does not wait for it.`);
+        throw new BrokerUnavailableError(
+          `Cannot connect to ${where}: ${what}. brokerConnectionRetryOnStartup is false, so the worker does not wait for it.`,
+        );
       }
       if (max && attempt > max) {
-        throw new BrokerUnavailableError(`Cannot connect to ${where}: ${what}. Gave up after ${max} retries (brokerConnectionMaxRetries).`);
+        throw new BrokerUnavailableError(
+          `Cannot connect to ${where}: ${what}. Gave up after ${max} retries (brokerConnectionMaxRetries).`,
+        );
       }
       const delay = startupRetryDelay(attempt);
-      logger.warn(`Cannot connect to ${where}: ${what}. Trying again in ${(delay / 1000).toFixed(1)} s (${attempt}/${max || '∞'}).`);
+      logger.warn(
+        `Cannot connect to ${where}: ${what}. Trying again in ${(delay / 1000).toFixed(1)} s (${attempt}/${max || '∞'}).`,
+      );
       await new Promise((r) => setTimeout(r, delay));
     } finally {
       for (const p of probes) p.failed = false;
@@ -63,7 +74,8 @@ function probesFor(config: ResolvedTaskQueueOptions): Probe[] {
   const prefix = config.redis.keyPrefix;
   const urls = new Map<string, 'broker' | 'backend'>();
   urls.set(config.brokerUrl, 'broker');
-  if (/^(rediss?|sentinel):/i.test(config.resultBackend) && !urls.has(config.resultBackend)) urls.set(config.resultBackend, 'backend');
+  if (/^(rediss?|sentinel):/i.test(config.resultBackend) && !urls.has(config.resultBackend))
+    urls.set(config.resultBackend, 'backend');
   const out: Probe[] = [];
   for (const [url, role] of urls) {
     const parsed = parseBrokerUrl(url, role === 'broker' ? 'brokerUrl' : 'resultBackend');
@@ -77,11 +89,25 @@ function probesFor(config: ResolvedTaskQueueOptions): Probe[] {
           // One probe through the Sentinels: they name the master, which is then checked as any Redis.
           const s = parseSentinelUrl(url, config.redis);
           const entry = { ...parsed.entries[0], username: s.username, password: s.password, path: String(s.db) };
-          const extra = { sentinels: s.sentinel.sentinels, name: s.sentinel.name, sentinelPassword: s.sentinel.sentinelPassword, sentinelUsername: s.sentinel.sentinelUsername, sentinelRetryStrategy: () => null };
+          const extra = {
+            sentinels: s.sentinel.sentinels,
+            name: s.sentinel.name,
+            sentinelPassword: s.sentinel.sentinelPassword,
+            sentinelUsername: s.sentinel.sentinelUsername,
+            sentinelRetryStrategy: () => null,
+          };
           try {
-            return await probeRedis(entry, { tls: config.redis.tls, key: `${prefix}${config.worker.queues[0]}`, metaKey: `${prefix}celery-task-meta-probe`, timeoutMs, where: probe.where, extra });
+            return await probeRedis(entry, {
+              tls: config.redis.tls,
+              key: `${prefix}${config.worker.queues[0]}`,
+              metaKey: `${prefix}celery-task-meta-probe`,
+              timeoutMs,
+              where: probe.where,
+              extra,
+            });
           } catch (err) {
-            if (!(err instanceof BrokerAuthenticationError || err instanceof BrokerPermissionError)) probe.failed = true;
+            if (!(err instanceof BrokerAuthenticationError || err instanceof BrokerPermissionError))
+              probe.failed = true;
             throw err;
           }
         }
@@ -89,7 +115,13 @@ function probesFor(config: ResolvedTaskQueueOptions): Probe[] {
         for (const entry of parsed.entries) {
           try {
             if (scheme === 'amqp' || scheme === 'amqps') await probeAmqp(entry, timeoutMs);
-            else await probeRedis(entry, { tls: config.redis.tls, key: `${prefix}${config.worker.queues[0]}`, metaKey: `${prefix}celery-task-meta-probe`, timeoutMs });
+            else
+              await probeRedis(entry, {
+                tls: config.redis.tls,
+                key: `${prefix}${config.worker.queues[0]}`,
+                metaKey: `${prefix}celery-task-meta-probe`,
+                timeoutMs,
+              });
             return;
           } catch (err) {
             if (err instanceof BrokerAuthenticationError || err instanceof BrokerPermissionError) throw err;

@@ -30,7 +30,8 @@ export class AsyncResult<T = unknown> implements ResultHandle {
 
   /** Revokes this task on every worker; with `terminate`, a running one is aborted. */
   async revoke(options: { terminate?: boolean } = {}): Promise<void> {
-    if (!this.control) throw new TypeError('This AsyncResult was built without remote control; get it from TaskClient.');
+    if (!this.control)
+      throw new TypeError('This AsyncResult was built without remote control; get it from TaskClient.');
     await this.control.revoke(this.id, options);
   }
 

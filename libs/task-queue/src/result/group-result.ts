@@ -67,7 +67,10 @@ export class GroupResult<T = unknown> implements ResultHandle {
 
   /** Celery's `as_tuple()`: `[[group_id, null], [[[member_id, null], null], …]]`. */
   asTuple(): unknown[] {
-    return groupTuple(this.id, this.results.map((r) => r.id));
+    return groupTuple(
+      this.id,
+      this.results.map((r) => r.id),
+    );
   }
 
   private states(): Promise<string[]> {

@@ -64,7 +64,9 @@ export function splitBrokerUrls(url: string): string[] {
  */
 export function maskBrokerUrl(url: string, mask = '***'): string {
   if (typeof url !== 'string') return String(url);
-  return splitBrokerUrls(url).map((e) => maskEntry(e, mask)).join(';');
+  return splitBrokerUrls(url)
+    .map((e) => maskEntry(e, mask))
+    .join(';');
 }
 
 function maskEntry(entry: string, mask: string): string {
@@ -106,13 +108,17 @@ function maskQuery(s: string, mask: string): string {
  */
 export function parseBrokerUrl(url: string, what = 'The broker URL'): ParsedBrokerUrl {
   if (typeof url !== 'string' || url.trim() === '') {
-    throw new ConfigurationError(`${what} is empty. Give a URL such as redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//.`);
+    throw new ConfigurationError(
+      `${what} is empty. Give a URL such as redis://127.0.0.1:6379/0 or amqp://guest:guest@127.0.0.1:5672//.`,
+    );
   }
   const entries = splitBrokerUrls(url).map((e) => parseEntry(e, url, what));
   const scheme = entries[0].scheme;
   const family = (s: string) => (s === 'rediss' ? 'redis' : s === 'amqps' ? 'amqp' : s);
   if (entries.some((e) => family(e.scheme) !== family(scheme))) {
-    throw new ConfigurationError(`${what} "${maskBrokerUrl(url)}" mixes transports in one failover list: every entry must use the same scheme.`);
+    throw new ConfigurationError(
+      `${what} "${maskBrokerUrl(url)}" mixes transports in one failover list: every entry must use the same scheme.`,
+    );
   }
   return { scheme, entries };
 }
@@ -130,7 +136,9 @@ export function isValidBrokerUrl(url: string): boolean {
 function parseEntry(entry: string, whole: string, what: string): BrokerUrlEntry {
   const m = ENTRY_START.exec(entry);
   if (!m) {
-    throw new ConfigurationError(`${what} "${maskBrokerUrl(whole)}" has no scheme: write it as scheme://…, e.g. redis://host:6379/0.`);
+    throw new ConfigurationError(
+      `${what} "${maskBrokerUrl(whole)}" has no scheme: write it as scheme://…, e.g. redis://host:6379/0.`,
+    );
   }
   const scheme = m[1].toLowerCase();
   const rest = entry.slice(m[0].length);
@@ -147,7 +155,9 @@ function parseEntry(entry: string, whole: string, what: string): BrokerUrlEntry 
   try {
     u = new URL(`${scheme}://${rest}`);
   } catch {
-    throw new ConfigurationError(`${what} "${maskBrokerUrl(whole)}" is not a valid URL. Expected scheme://[user:password@]host[:port][/path].`);
+    throw new ConfigurationError(
+      `${what} "${maskBrokerUrl(whole)}" is not a valid URL. Expected scheme://[user:password@]host[:port][/path].`,
+    );
   }
   const decode = (s: string, part: string): string => {
     try {

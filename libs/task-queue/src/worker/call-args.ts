@@ -5,7 +5,12 @@ import { TaskDefinition } from '../registry/task-definition';
  * (an unknown keyword or a keyword that repeats a positional argument is a TypeError), and puts the
  * TaskContext at its @CurrentTask position.
  */
-export function toCallArgs(def: TaskDefinition, args: unknown[], kwargs: Record<string, unknown>, ctx: unknown): unknown[] {
+export function toCallArgs(
+  def: TaskDefinition,
+  args: unknown[],
+  kwargs: Record<string, unknown>,
+  ctx: unknown,
+): unknown[] {
   const ci = def.contextIndex;
   const names = ci === null ? def.paramNames : def.paramNames.filter((_, i) => i !== ci);
   const out = [...args];

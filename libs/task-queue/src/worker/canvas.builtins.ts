@@ -22,7 +22,11 @@ export class CanvasBuiltins {
 
   @SharedTask({ name: 'celery.map', argNames: ['task', 'it'] })
   async map(task: SignatureDict, it: unknown[], @CurrentTask() ctx: TaskContext): Promise<unknown[]> {
-    return this.each(task, it.map((item) => [item]), ctx);
+    return this.each(
+      task,
+      it.map((item) => [item]),
+      ctx,
+    );
   }
 
   @SharedTask({ name: 'celery.starmap', argNames: ['task', 'it'] })

@@ -8,7 +8,13 @@ import { ResolvedTaskOptions } from './task-options';
  */
 export interface CpuTaskRunner {
   /** Runs the task; calls `started` when a pool worker takes it (its time limits start then, as in Celery's prefork). */
-  run(task: string, req: TaskRequest, ctx: TaskContext, options: ResolvedTaskOptions, started: () => void): Promise<unknown>;
+  run(
+    task: string,
+    req: TaskRequest,
+    ctx: TaskContext,
+    options: ResolvedTaskOptions,
+    started: () => void,
+  ): Promise<unknown>;
 }
 
 /** Nest token of the CpuTaskRunner (absent: `cpu` tasks run on the event loop). */

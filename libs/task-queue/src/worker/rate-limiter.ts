@@ -9,7 +9,8 @@ export function parseRateLimit(limit: string | number): number {
     return 1000 / limit;
   }
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*([smh]))?\s*$/.exec(limit);
-  if (!m || Number(m[1]) <= 0) throw new ConfigurationError(`rateLimit "${limit}" is not a rate: write it as '10/s', '100/m' or '1000/h'.`);
+  if (!m || Number(m[1]) <= 0)
+    throw new ConfigurationError(`rateLimit "${limit}" is not a rate: write it as '10/s', '100/m' or '1000/h'.`);
   return UNITS[m[2] ?? 's'] / Number(m[1]);
 }
 

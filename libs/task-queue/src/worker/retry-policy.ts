@@ -12,7 +12,11 @@ export function shouldAutoretry(error: unknown, o: ResolvedTaskOptions): boolean
  * `base × 2^retries` capped at retryBackoffMax, then with jitter a uniform pick in [0, that];
  * without backoff, defaultRetryDelay.
  */
-export function autoretryCountdown(retries: number, o: ResolvedTaskOptions, random: () => number = Math.random): number {
+export function autoretryCountdown(
+  retries: number,
+  o: ResolvedTaskOptions,
+  random: () => number = Math.random,
+): number {
   if (!o.retryBackoff) return o.defaultRetryDelay;
   const base = o.retryBackoff === true ? 1 : o.retryBackoff;
   const capped = Math.min(o.retryBackoffMax, base * 2 ** retries);

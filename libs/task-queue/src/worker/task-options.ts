@@ -11,7 +11,11 @@ export const TASK_DEFAULTS: ResolvedTaskOptions = TASK_EXECUTION_DEFAULTS;
 const EXECUTION_KEYS = [...Object.keys(TASK_DEFAULTS), 'timeLimit', 'softTimeLimit', 'rateLimit', 'globalRateLimit'];
 
 /** The task's own options over the module's taskDefaults over Celery's defaults. */
-export function resolveTaskOptions(task: SharedTaskOptions, moduleDefaults: TaskExecutionOptions, trackStarted: boolean): ResolvedTaskOptions {
+export function resolveTaskOptions(
+  task: SharedTaskOptions,
+  moduleDefaults: TaskExecutionOptions,
+  trackStarted: boolean,
+): ResolvedTaskOptions {
   const out: Record<string, unknown> = { ...TASK_DEFAULTS, trackStarted };
   for (const source of [moduleDefaults, task] as Record<string, unknown>[]) {
     for (const key of EXECUTION_KEYS) if (source[key] !== undefined) out[key] = source[key];

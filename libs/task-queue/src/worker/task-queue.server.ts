@@ -76,12 +76,31 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
       this.consumer = consumer;
       const clock = new LamportClock();
       const hostname = this.config.worker.hostname;
-      this.dispatcher = new EventDispatcher(this.broker, hostname, clock, TASK_QUEUE_VERSION, () => ({ active: consumer.active, processed: consumer.processedCount }), this.events, this.config.worker.sendTaskEvents);
+      this.dispatcher = new EventDispatcher(
+        this.broker,
+        hostname,
+        clock,
+        TASK_QUEUE_VERSION,
+        () => ({ active: consumer.active, processed: consumer.processedCount }),
+        this.events,
+        this.config.worker.sendTaskEvents,
+      );
       const dispatcher = this.dispatcher;
-      const control = new WorkerControl(this.config, this.registry, consumer, clock, dispatcher, this.broker.describe(), () => this.requestShutdown('remote control'));
+      const control = new WorkerControl(
+        this.config,
+        this.registry,
+        consumer,
+        clock,
+        dispatcher,
+        this.broker.describe(),
+        () => this.requestShutdown('remote control'),
+      );
       this.mailbox = new Mailbox(this.broker, hostname, control, clock);
       const listening = await this.mailbox.start();
-      if (!listening) this.logger.warn(`The ${this.broker.transport} broker has no exchanges: remote control (celery inspect/control, revoke) is off.`);
+      if (!listening)
+        this.logger.warn(
+          `The ${this.broker.transport} broker has no exchanges: remote control (celery inspect/control, revoke) is off.`,
+        );
       this.warnAboutConsumerTimeout(consumer);
       this.checkGlobalRateLimits(consumer);
       await consumer.start();
@@ -90,7 +109,15 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
       this.logger.error(`Worker could not start: ${(err as Error).message}`);
       return callback(err);
     }
-    this.logger.log(workerBanner(this.config, this.broker.describe(), this.backend.describe(), this.registry.appNames(), TASK_QUEUE_VERSION));
+    this.logger.log(
+      workerBanner(
+        this.config,
+        this.broker.describe(),
+        this.backend.describe(),
+        this.registry.appNames(),
+        TASK_QUEUE_VERSION,
+      ),
+    );
     this.logger.log(`${this.config.worker.hostname} ready.`);
     if (this.config.worker.handleSignals) this.installSignalHandlers();
     callback();
@@ -107,7 +134,10 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
   /** A shared rate limit needs a broker that can count for every worker; refuse to start without one. */
   private checkGlobalRateLimits(consumer: TaskDispatcher): void {
     if (this.broker.reserveRateSlot) return;
-    const tasks = this.registry.all().filter((d) => consumer.optionsFor(d.name).globalRateLimit).map((d) => d.name);
+    const tasks = this.registry
+      .all()
+      .filter((d) => consumer.optionsFor(d.name).globalRateLimit)
+      .map((d) => d.name);
     if (tasks.length) {
       throw new ConfigurationError(
         `globalRateLimit is set on ${tasks.join(', ')}, but the ${this.broker.transport} broker cannot count starts for all workers. ` +
@@ -139,7 +169,10 @@ export class TaskQueueServer extends Server implements CustomTransportStrategy {
     this.logger.log('Warm shutdown: no new tasks; waiting for running ones.');
     await this.mailbox?.close().catch(() => undefined);
     const left = await this.consumer.drain(this.config.worker.shutdownTimeout * 1000);
-    if (left > 0) this.logger.warn(`${left} task(s) still running at the deadline: their messages stay unacked and will be delivered again.`);
+    if (left > 0)
+      this.logger.warn(
+        `${left} task(s) still running at the deadline: their messages stay unacked and will be delivered again.`,
+      );
     await this.dispatcher?.stop();
   }
 

@@ -53,7 +53,11 @@ export class TaskDispatcher implements WorkerState, DispatchState {
 
   /** Requests running now, received and waiting, and held until a time (Celery's active / reserved / scheduled). */
   snapshot(): { active: JobView[]; reserved: JobView[]; scheduled: JobView[] } {
-    const view = (j: Job): JobView => ({ request: j.req, routingKey: j.delivery.routingKey, startedAt: j.startedAt ?? null });
+    const view = (j: Job): JobView => ({
+      request: j.req,
+      routingKey: j.delivery.routingKey,
+      startedAt: j.startedAt ?? null,
+    });
     return {
       active: [...this.slots.running].map(view),
       reserved: this.slots.waiting.map(view),
@@ -91,7 +95,9 @@ export class TaskDispatcher implements WorkerState, DispatchState {
 
   async start(): Promise<void> {
     const { queues, concurrency, prefetchMultiplier } = this.config.worker;
-    this.consumer = await this.broker.consume({ queues, prefetch: concurrency * prefetchMultiplier }, (d) => this.onDelivery(d));
+    this.consumer = await this.broker.consume({ queues, prefetch: concurrency * prefetchMultiplier }, (d) =>
+      this.onDelivery(d),
+    );
   }
 
   /** Revokes ids: waiting ones are discarded when their turn comes; with terminate, running ones are abandoned. */
@@ -114,7 +120,8 @@ export class TaskDispatcher implements WorkerState, DispatchState {
     try {
       req = parseTaskMessage(delivery.message, this.config.acceptContent);
     } catch (err) {
-      const reason = err instanceof InvalidTaskMessageError ? err.message : `Could not read the message: ${(err as Error).message}`;
+      const reason =
+        err instanceof InvalidTaskMessageError ? err.message : `Could not read the message: ${(err as Error).message}`;
       void this.deadLetter(delivery, reason);
       return;
     }
@@ -135,11 +142,17 @@ export class TaskDispatcher implements WorkerState, DispatchState {
   /** Expired or revoked: never run; stored REVOKED ("expired" / "revoked") by the executor, then acked. */
   discardIfRevoked(job: Job): boolean {
     const { req } = job;
-    const reason = this.revoked.has(req.id) ? 'revoked' : req.expires && req.expires.getTime() <= Date.now() ? 'expired' : null;
+    const reason = this.revoked.has(req.id)
+      ? 'revoked'
+      : req.expires && req.expires.getTime() <= Date.now()
+        ? 'expired'
+        : null;
     if (!reason) return false;
     if (reason === 'expired') this.revoked.add([req.id]);
     void (async () => {
-      await this.executor.discard(req, job.delivery, reason).catch((err: Error) => this.logger.error(`Task ${req.id}: could not store REVOKED (${err.message}).`));
+      await this.executor
+        .discard(req, job.delivery, reason)
+        .catch((err: Error) => this.logger.error(`Task ${req.id}: could not store REVOKED (${err.message}).`));
       if (!job.acked) await job.delivery.ack().catch(() => undefined);
     })();
     return true;
@@ -152,13 +165,19 @@ export class TaskDispatcher implements WorkerState, DispatchState {
         `Did you decorate the method with @SharedTask('${req.task}') in a module this worker imports? Registered: ${this.registry.appNames().join(', ')}`,
     );
     await this.executor.storeNotRegistered(req).catch(() => undefined);
-    await delivery.deadLetter(`NotRegistered: ${err.message}`).catch((e: Error) => this.logger.error(`Could not dead-letter ${req.id}: ${e.message}`));
+    await delivery
+      .deadLetter(`NotRegistered: ${err.message}`)
+      .catch((e: Error) => this.logger.error(`Could not dead-letter ${req.id}: ${e.message}`));
   }
 
   private async deadLetter(delivery: Delivery, reason: string): Promise<void> {
     const id = delivery.transportError ? null : peekTaskId(delivery.message);
-    this.logger.error(`Received invalid task message${id ? ` ${id}` : ''} on queue ${delivery.queue}: ${reason} It was moved to ${delivery.queue}.dead-letter.`);
-    await delivery.deadLetter(reason).catch((err: Error) => this.logger.error(`Could not dead-letter a message: ${err.message}`));
+    this.logger.error(
+      `Received invalid task message${id ? ` ${id}` : ''} on queue ${delivery.queue}: ${reason} It was moved to ${delivery.queue}.dead-letter.`,
+    );
+    await delivery
+      .deadLetter(reason)
+      .catch((err: Error) => this.logger.error(`Could not dead-letter a message: ${err.message}`));
   }
 
   /** A task's execution options as this worker applies them. */
@@ -168,7 +187,11 @@ export class TaskDispatcher implements WorkerState, DispatchState {
 
   private optionsOf(def: TaskDefinition): ResolvedTaskOptions {
     let o = this.options.get(def.name);
-    if (!o) this.options.set(def.name, (o = resolveTaskOptions(def.options, this.config.taskDefaults, this.config.trackStarted)));
+    if (!o)
+      this.options.set(
+        def.name,
+        (o = resolveTaskOptions(def.options, this.config.taskDefaults, this.config.trackStarted)),
+      );
     return o;
   }
 

@@ -25,7 +25,10 @@ export class TaskDrain {
     if (inFlight.size > 0) {
       this.logger.log(`Waiting up to ${timeoutMs / 1000}s for ${inFlight.size} running task(s) to finish…`);
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...inFlight.keys()]), new Promise((r) => (timer = setTimeout(r, timeoutMs)))]);
+      await Promise.race([
+        Promise.allSettled([...inFlight.keys()]),
+        new Promise((r) => (timer = setTimeout(r, timeoutMs))),
+      ]);
       clearTimeout(timer);
     }
     await Promise.allSettled([...this.slots.settling]);
@@ -37,7 +40,11 @@ export class TaskDrain {
   async abort(consumer: Consumer | null): Promise<void> {
     await consumer?.stop();
     await this.giveBack();
-    await Promise.all([...this.slots.inFlight.values()].filter((j) => !j.acked).map((j) => j.delivery.reject(true).catch(() => undefined)));
+    await Promise.all(
+      [...this.slots.inFlight.values()]
+        .filter((j) => !j.acked)
+        .map((j) => j.delivery.reject(true).catch(() => undefined)),
+    );
     this.revoked.flush();
   }
 

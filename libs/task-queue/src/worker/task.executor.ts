@@ -2,7 +2,15 @@ import { logEnabled } from './log-level';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { Delivery } from '../brokers/broker.interface';
 import { ResultBackend } from '../backends/result-backend.interface';
-import { Ignore, Reject, RetryError, SoftTimeLimitExceededError, TaskRevokedError, TimeLimitExceededError, WorkerLostError } from '../errors';
+import {
+  Ignore,
+  Reject,
+  RetryError,
+  SoftTimeLimitExceededError,
+  TaskRevokedError,
+  TimeLimitExceededError,
+  WorkerLostError,
+} from '../errors';
 import { TASK_QUEUE_CONFIG, TASK_QUEUE_RESULT_BACKEND } from '../task-queue.constants';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { TaskRequest, buildRetryMessage } from '../protocol/task-message';
@@ -63,14 +71,33 @@ export class TaskExecutor {
    * the worker frees the concurrency slot there, so storing, acking and workflow steps overlap the
    * next task's body instead of idling the slot for a round trip.
    */
-  async execute(req: TaskRequest, def: TaskDefinition, delivery: Delivery, options: ResolvedTaskOptions, bodyDone?: () => void): Promise<Settlement> {
+  async execute(
+    req: TaskRequest,
+    def: TaskDefinition,
+    delivery: Delivery,
+    options: ResolvedTaskOptions,
+    bodyDone?: () => void,
+  ): Promise<Settlement> {
     const hard = req.timeLimit[0] ?? options.timeLimit ?? null;
     const soft = req.timeLimit[1] ?? options.softTimeLimit ?? null;
-    const ctx = new TaskContext(() => this.requestInfo(req, delivery, [hard, soft]), options, (state, meta) => this.store(req, stateMeta(req.id, state, meta, null, this.extra(req))));
+    const ctx = new TaskContext(
+      () => this.requestInfo(req, delivery, [hard, soft]),
+      options,
+      (state, meta) => this.store(req, stateMeta(req.id, state, meta, null, this.extra(req))),
+    );
     const ignoreResult = req.ignoreResult === true || options.ignoreResult;
 
     if (options.trackStarted && !ignoreResult) {
-      await this.store(req, stateMeta(req.id, TaskState.STARTED, startedResult(process.pid, this.config.worker.hostname), null, this.extra(req)));
+      await this.store(
+        req,
+        stateMeta(
+          req.id,
+          TaskState.STARTED,
+          startedResult(process.pid, this.config.worker.hostname),
+          null,
+          this.extra(req),
+        ),
+      );
     }
     this.events.emitLazy('started', () => ({ type: 'started', request: ctx.request }));
     const started = performance.now();
@@ -83,12 +110,23 @@ export class TaskExecutor {
       // As Celery: the next steps are sent first, so that the stored result lists them as children.
       // The plain task (no callbacks, chain, chord or hook) takes no extra await: this is the hot path.
       const { callbacks, chain, chord } = req.embed;
-      const children = callbacks?.length || chain?.length ? await this.workflow.afterSuccess(req, outcome.value ?? null) : [];
-      if (!ignoreResult) await this.store(req, { ...readyMeta(req.id, TaskState.SUCCESS, outcome.value ?? null, null, this.extra(req)), children });
+      const children =
+        callbacks?.length || chain?.length ? await this.workflow.afterSuccess(req, outcome.value ?? null) : [];
+      if (!ignoreResult)
+        await this.store(req, {
+          ...readyMeta(req.id, TaskState.SUCCESS, outcome.value ?? null, null, this.extra(req)),
+          children,
+        });
       if (chord) await this.workflow.chordPart(req, TaskState.SUCCESS, outcome.value ?? null);
-      if (logEnabled('log')) this.logger.log(`Task ${label} succeeded in ${runtime.toFixed(6)}s: ${repr(outcome.value)}`);
+      if (logEnabled('log'))
+        this.logger.log(`Task ${label} succeeded in ${runtime.toFixed(6)}s: ${repr(outcome.value)}`);
       if (def.options.onSuccess) await this.hook('onSuccess', def, outcome.value, ctx);
-      this.events.emitLazy('succeeded', () => ({ type: 'succeeded', request: ctx.request, result: outcome.value, runtime }));
+      this.events.emitLazy('succeeded', () => ({
+        type: 'succeeded',
+        request: ctx.request,
+        result: outcome.value,
+        runtime,
+      }));
       return ACK;
     }
 
@@ -100,7 +138,9 @@ export class TaskExecutor {
     if (error instanceof Reject) {
       this.logger.warn(`Task ${label} rejected (${error.requeue ? 'requeued' : 'dead-lettered'}): ${error.message}`);
       this.events.emit({ type: 'rejected', request: ctx.request, error, reason: error.message });
-      return error.requeue ? { kind: 'requeue' } : { kind: 'deadLetter', reason: `Rejected by the task: ${error.message}` };
+      return error.requeue
+        ? { kind: 'requeue' }
+        : { kind: 'deadLetter', reason: `Rejected by the task: ${error.message}` };
     }
     if (error instanceof TaskRevokedError) {
       await this.discard(req, delivery, error.reason);
@@ -136,7 +176,8 @@ export class TaskExecutor {
   async discard(req: TaskRequest, delivery: Delivery, reason: 'revoked' | 'expired' | 'terminated'): Promise<void> {
     const exc = exceptionInfo(new TaskRevokedError(reason));
     await this.store(req, readyMeta(req.id, TaskState.REVOKED, exc, null, this.extra(req)));
-    if (reason === 'expired') this.logger.warn(`Discarding expired task ${req.task}[${req.id}]: it expired at ${req.expires?.toISOString()}.`);
+    if (reason === 'expired')
+      this.logger.warn(`Discarding expired task ${req.task}[${req.id}]: it expired at ${req.expires?.toISOString()}.`);
     else this.logger.warn(`Task ${req.task}[${req.id}] ${reason === 'revoked' ? 'discarded: revoked' : 'terminated'}.`);
     await this.workflow.afterRevoke(req, exc);
     await this.workflow.chordPart(req, TaskState.REVOKED, exc);
@@ -149,7 +190,14 @@ export class TaskExecutor {
   }
 
   /** Runs the method; the hard time limit and terminate abandon it (its promise is left to settle alone). */
-  private run(def: TaskDefinition, req: TaskRequest, ctx: TaskContext, hard: number | null, soft: number | null, options: ResolvedTaskOptions): Promise<Outcome> {
+  private run(
+    def: TaskDefinition,
+    req: TaskRequest,
+    ctx: TaskContext,
+    hard: number | null,
+    soft: number | null,
+    options: ResolvedTaskOptions,
+  ): Promise<Outcome> {
     return new Promise<Outcome>((resolve) => {
       let done = false;
       const timers: LongTimer[] = [];
@@ -173,7 +221,11 @@ export class TaskExecutor {
       Promise.resolve()
         // CPU-bound tasks run in the pool (pool/): the one place where a task leaves the event loop.
         // Their time limits start when a pool worker takes them, as in Celery's prefork pool.
-        .then(() => (def.options.cpu && this.cpu ? this.cpu.run(def.name, req, ctx, options, startClocks) : (startClocks(), this.host.run(ctx, () => def.invoke(toCallArgs(def, req.args, req.kwargs, ctx))))))
+        .then(() =>
+          def.options.cpu && this.cpu
+            ? this.cpu.run(def.name, req, ctx, options, startClocks)
+            : (startClocks(), this.host.run(ctx, () => def.invoke(toCallArgs(def, req.args, req.kwargs, ctx)))),
+        )
         .then(
           (value) => finish({ ok: true, value }),
           (error: unknown) => finish({ ok: false, error }),
@@ -185,7 +237,14 @@ export class TaskExecutor {
    * Stores RETRY, publishes the next run (same id, retries + 1, eta), then the old message is acked.
    * RETRY goes first so that a fast next run's SUCCESS can never be followed by a stale RETRY.
    */
-  private async retry(req: TaskRequest, def: TaskDefinition, delivery: Delivery, ctx: TaskContext, eta: Date, cause: unknown): Promise<Settlement> {
+  private async retry(
+    req: TaskRequest,
+    def: TaskDefinition,
+    delivery: Delivery,
+    ctx: TaskContext,
+    eta: Date,
+    cause: unknown,
+  ): Promise<Settlement> {
     const exc = exceptionInfo(cause);
     await this.store(req, stateMeta(req.id, TaskState.RETRY, exc, tracebackOf(cause), this.extra(req)));
     await this.publisher.publishRetry(delivery.queue, buildRetryMessage(req, eta, this.config.worker.hostname), eta);
@@ -196,7 +255,12 @@ export class TaskExecutor {
     return ACK;
   }
 
-  private async hook(name: 'onSuccess' | 'onFailure' | 'onRetry', def: TaskDefinition, value: unknown, ctx: TaskContext): Promise<void> {
+  private async hook(
+    name: 'onSuccess' | 'onFailure' | 'onRetry',
+    def: TaskDefinition,
+    value: unknown,
+    ctx: TaskContext,
+  ): Promise<void> {
     const fn = def.options[name];
     if (!fn) return;
     try {
@@ -214,7 +278,11 @@ export class TaskExecutor {
     return metaExtra(req.group, req.parentId);
   }
 
-  requestInfo(req: TaskRequest, delivery: Delivery, timeLimit: [number | null, number | null] = req.timeLimit): TaskRequestInfo {
+  requestInfo(
+    req: TaskRequest,
+    delivery: Delivery,
+    timeLimit: [number | null, number | null] = req.timeLimit,
+  ): TaskRequestInfo {
     return {
       id: req.id,
       task: req.task,
@@ -230,7 +298,13 @@ export class TaskExecutor {
       hostname: this.config.worker.hostname,
       origin: req.origin,
       timeLimit,
-      deliveryInfo: { exchange: delivery.exchange, routingKey: delivery.routingKey, queue: delivery.queue, redelivered: delivery.redelivered, priority: req.priority },
+      deliveryInfo: {
+        exchange: delivery.exchange,
+        routingKey: delivery.routingKey,
+        queue: delivery.queue,
+        redelivered: delivery.redelivered,
+        priority: req.priority,
+      },
     };
   }
 }

@@ -65,7 +65,9 @@ export class TaskSlots {
       // only bound on tails in flight, so it is held until the state is stored.
       settlement = await this.executor.execute(req, def, delivery, options, job.acked ? undefined : free);
     } catch (err) {
-      this.logger.error(`Task ${req.task}[${req.id}]: its state could not be written (${(err as Error).message}); the message goes back to the queue.`);
+      this.logger.error(
+        `Task ${req.task}[${req.id}]: its state could not be written (${(err as Error).message}); the message goes back to the queue.`,
+      );
       settlement = { kind: 'requeue' };
     }
     this.processed.set(def.name, (this.processed.get(def.name) ?? 0) + 1);
@@ -85,7 +87,9 @@ export class TaskSlots {
       else if (s.kind === 'requeue') await delivery.reject(true);
       else await delivery.deadLetter(s.reason);
     } catch (err) {
-      this.logger.warn(`Task ${id}: settling the message failed (${(err as Error).message}); the broker may deliver it again.`);
+      this.logger.warn(
+        `Task ${id}: settling the message failed (${(err as Error).message}); the broker may deliver it again.`,
+      );
     }
   }
 }

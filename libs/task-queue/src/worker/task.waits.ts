@@ -35,7 +35,8 @@ export class TaskWaits {
     delivery.deferUntil(at).then(
       () => {
         this.deferredCount++;
-        if (logEnabled('log')) this.logger.log(`Task ${req.task}[${req.id}] deferred to the broker until ${at.toISOString()}`);
+        if (logEnabled('log'))
+          this.logger.log(`Task ${req.task}[${req.id}] deferred to the broker until ${at.toISOString()}`);
       },
       (err: Error) => {
         this.logger.warn(`Task ${req.id}: could not defer it to the broker (${err.message}); holding it here.`);
@@ -58,9 +59,14 @@ export class TaskWaits {
     if (!limit || !this.broker.reserveRateSlot) return this.slots.runOrQueue(job);
     const maxHold = job.delivery.deferUntil && !job.acked ? HOLD_IN_MEMORY_MS : Infinity;
     this.broker.reserveRateSlot(job.def.name, parseRateLimit(limit), maxHold).then(
-      (wait) => (wait > 0 ? this.wait(job, wait, new Date(Date.now() + wait), (j) => this.slots.runOrQueue(j)) : this.slots.runOrQueue(job)),
+      (wait) =>
+        wait > 0
+          ? this.wait(job, wait, new Date(Date.now() + wait), (j) => this.slots.runOrQueue(j))
+          : this.slots.runOrQueue(job),
       (err: Error) => {
-        this.logger.warn(`Task ${job.req.id}: the shared rate limit could not be checked (${err.message}); the message goes back to the queue.`);
+        this.logger.warn(
+          `Task ${job.req.id}: the shared rate limit could not be checked (${err.message}); the message goes back to the queue.`,
+        );
         void job.delivery.reject(true).catch(() => undefined);
       },
     );

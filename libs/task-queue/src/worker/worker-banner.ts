@@ -3,7 +3,13 @@ import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { maskUrl } from '../transports/url-mask';
 
 /** The start-up banner, with what `celery worker` shows: node, broker, backend, queues, concurrency, tasks. */
-export function workerBanner(config: ResolvedTaskQueueOptions, broker: string, backend: string, tasks: string[], version: string): string {
+export function workerBanner(
+  config: ResolvedTaskQueueOptions,
+  broker: string,
+  backend: string,
+  tasks: string[],
+  version: string,
+): string {
   const w = config.worker;
   const lines = [
     '',

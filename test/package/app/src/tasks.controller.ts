@@ -18,7 +18,8 @@ export class TasksController {
       const value = await result.get({ timeout: Number(wait ?? 30) * 1000 });
       return { id, state: 'SUCCESS', result: value };
     } catch (err) {
-      if (err instanceof TaskFailedError) return { id, state: err.state, error: { type: err.excType, message: err.excMessage } };
+      if (err instanceof TaskFailedError)
+        return { id, state: err.state, error: { type: err.excType, message: err.excMessage } };
       throw err;
     }
   }

@@ -33,7 +33,10 @@ export class MemoryResultBackend implements ResultBackend {
   private readonly store_: MemoryResultStore;
   private readonly ttlMs: number;
 
-  constructor(private readonly url: string, options: ResolvedTaskQueueOptions) {
+  constructor(
+    private readonly url: string,
+    options: ResolvedTaskQueueOptions,
+  ) {
     const key = url.replace(/^memory:(\/\/)?/i, '');
     let s = stores.get(key);
     if (!s) stores.set(key, (s = new MemoryResultStore()));

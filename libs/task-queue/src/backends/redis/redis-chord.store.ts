@@ -50,7 +50,12 @@ export class RedisChordStore {
     const member = encodeJson([1, part.taskId, part.state, part.result]);
     const keys = ['.j', '.t', '.s', '.taskq'].map((s) => this.key(groupId, s));
     const score = part.index === null ? '+inf' : String(part.index);
-    const raw = await CHORD_PART_SCRIPT.run<string[] | null>(cmd, keys, [part.taskId, score, member, String(this.ttlSeconds())]);
+    const raw = await CHORD_PART_SCRIPT.run<string[] | null>(cmd, keys, [
+      part.taskId,
+      score,
+      member,
+      String(this.ttlSeconds()),
+    ]);
     if (!raw) return null;
     return raw.map((m, i) => {
       const [, taskId, state, result] = decodeJson(m) as [number, string, string, unknown];
@@ -59,7 +64,11 @@ export class RedisChordStore {
   }
 
   async closeChord(cmd: Redis, groupId: string): Promise<boolean> {
-    const closed = await CLOSE_CHORD_SCRIPT.run<number>(cmd, [this.key(groupId, '.s'), this.key(groupId, '.taskq')], []);
+    const closed = await CLOSE_CHORD_SCRIPT.run<number>(
+      cmd,
+      [this.key(groupId, '.s'), this.key(groupId, '.taskq')],
+      [],
+    );
     return closed === 1;
   }
 }

@@ -5,7 +5,14 @@ import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { maskUrl } from '../../transports/url-mask';
 import { ResultMeta, decodeResultMeta, encodeResultMeta } from '../../protocol/result-meta';
 import { RedisEndpoint, parseRedisUrl } from '../../transports/redis/redis-url';
-import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnect } from '../../transports/redis/redis.connection';
+import {
+  ConnectionLostError,
+  ReadyGate,
+  RedisHealth,
+  closeConnection,
+  createRedisConnection,
+  withReconnect,
+} from '../../transports/redis/redis.connection';
 import { ResultBackendUnavailableError } from '../../errors';
 import { ChordPart, ResultBackend } from '../result-backend.interface';
 import { RedisChordStore } from './redis-chord.store';
@@ -44,7 +51,10 @@ export class RedisResultBackend implements ResultBackend {
   private closed = false;
   private readonly chords: RedisChordStore;
 
-  constructor(private readonly url: string, private readonly options: ResolvedTaskQueueOptions) {
+  constructor(
+    private readonly url: string,
+    private readonly options: ResolvedTaskQueueOptions,
+  ) {
     this.endpoint = parseRedisUrl(url, options.redis.tls, options.redis);
     this.health = new RedisHealth(this.logger, maskUrl(url));
     this.prefix = options.redis.keyPrefix;
@@ -63,11 +73,20 @@ export class RedisResultBackend implements ResultBackend {
   async connect(): Promise<void> {
     const { gate } = this.commands();
     const ms = this.options.publishTimeout;
-    await gate.wait(Date.now() + ms, () => `Could not connect to the Redis result backend at ${this.describe()} within ${ms} ms${this.health.describeLastError()}.`);
+    await gate.wait(
+      Date.now() + ms,
+      () =>
+        `Could not connect to the Redis result backend at ${this.describe()} within ${ms} ms${this.health.describeLastError()}.`,
+    );
   }
 
   store(meta: ResultMeta): Promise<void> {
-    if (this.closed) return Promise.reject(new ResultBackendUnavailableError(`Cannot store the result of task ${meta.task_id}: the Redis result backend is closed.`));
+    if (this.closed)
+      return Promise.reject(
+        new ResultBackendUnavailableError(
+          `Cannot store the result of task ${meta.task_id}: the Redis result backend is closed.`,
+        ),
+      );
     this.commands();
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ key: this.keyOf(meta.task_id), json: encodeResultMeta(meta), resolve, reject });
@@ -95,7 +114,13 @@ export class RedisResultBackend implements ResultBackend {
       }
       listener(meta);
     };
-    return this.subscriber.add(this.keyOf(taskId), onJson, Date.now() + ms, () => `Could not wait for the result of task ${taskId}: Redis at ${this.describe()} was unreachable for ${ms} ms.`);
+    return this.subscriber.add(
+      this.keyOf(taskId),
+      onJson,
+      Date.now() + ms,
+      () =>
+        `Could not wait for the result of task ${taskId}: Redis at ${this.describe()} was unreachable for ${ms} ms.`,
+    );
   }
 
   async forget(taskId: string): Promise<void> {
@@ -163,7 +188,10 @@ export class RedisResultBackend implements ResultBackend {
       }
       for (const s of batch) s.resolve();
     } catch (err) {
-      const e = err instanceof ConnectionLostError ? new ResultBackendUnavailableError(this.unreachable('store task results'), { cause: err }) : (err as Error);
+      const e =
+        err instanceof ConnectionLostError
+          ? new ResultBackendUnavailableError(this.unreachable('store task results'), { cause: err })
+          : (err as Error);
       for (const s of batch) s.reject(e);
     }
   }
@@ -183,7 +211,13 @@ export class RedisResultBackend implements ResultBackend {
 
   private run<T>(what: string, op: (cmd: Redis) => Promise<T>): Promise<T> {
     const { cmd, gate } = this.commands();
-    return withReconnect(cmd, gate, Date.now() + this.options.publishTimeout, () => this.unreachable(what), () => op(cmd));
+    return withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.options.publishTimeout,
+      () => this.unreachable(what),
+      () => op(cmd),
+    );
   }
 
   private unreachable(what: string): string {

@@ -7,14 +7,21 @@ describe('rpc reply codec', () => {
 
   it('reads the captured SUCCESS and FAILURE replies of a Celery worker', () => {
     const ok = decodeRpcReply(Buffer.from(vector[0].body), vector[0].properties.correlation_id);
-    expect(ok).toEqual({ status: 'SUCCESS', result: 5, traceback: null, children: [], date_done: null, task_id: 'eeeeeeee-0000-4000-8000-000000000001' });
+    expect(ok).toEqual({
+      status: 'SUCCESS',
+      result: 5,
+      traceback: null,
+      children: [],
+      date_done: null,
+      task_id: 'eeeeeeee-0000-4000-8000-000000000001',
+    });
     const bad = decodeRpcReply(Buffer.from(vector[1].body), vector[1].properties.correlation_id);
     expect(bad.status).toBe('FAILURE');
     expect(bad.result).toEqual({ exc_type: 'MyError', exc_message: ['amqp-bad', 42], exc_module: 'wiremod' });
     expect(bad.traceback).toMatch(/wiremod.MyError/);
   });
 
-  it('writes Celery\'s five fields in Celery\'s order, without date_done', () => {
+  it("writes Celery's five fields in Celery's order, without date_done", () => {
     const body = encodeRpcReply(readyMeta('eeeeeeee-0000-4000-8000-000000000001', 'SUCCESS', 5, null, { worker: 'w' }));
     expect(Object.keys(JSON.parse(body.toString()))).toEqual(['task_id', 'status', 'result', 'traceback', 'children']);
     expect(JSON.parse(body.toString())).toEqual(JSON.parse(vector[0].body));

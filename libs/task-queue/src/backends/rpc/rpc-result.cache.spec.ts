@@ -33,7 +33,9 @@ describe('RpcResultCache', () => {
   it('goes on telling other listeners when one throws', () => {
     const cache = new RpcResultCache(2);
     const seen: string[] = [];
-    cache.listen('a', () => { throw new Error('boom'); });
+    cache.listen('a', () => {
+      throw new Error('boom');
+    });
     cache.listen('a', (m) => seen.push(m.status));
     cache.put(readyMeta('a', 'FAILURE', null, null));
     expect(seen).toEqual(['FAILURE']);

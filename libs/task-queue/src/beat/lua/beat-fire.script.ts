@@ -6,7 +6,9 @@ import { RedisScript } from '../../transports/redis/redis-script';
  * (when the broker is this Redis) LPUSHes the kombu envelopes the library built. Nothing can be
  * sent without its bookkeeping, nor bookkept without being sent.
  */
-export const BEAT_FIRE_SCRIPT = new RedisScript('beat-fire', `
+export const BEAT_FIRE_SCRIPT = new RedisScript(
+  'beat-fire',
+  `
 -- KEYS[1] fence counter   KEYS[2] due zset   KEYS[3] entry hash   [KEYS[4] queue list   KEYS[5] kombu binding set]
 -- ARGV: token, name, expected next, new next ('' = none), last slot, now, count, [binding member, envelope...]
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 'fenced' end
@@ -23,4 +25,5 @@ if #KEYS >= 5 then
   for i = 9, #ARGV do redis.call('LPUSH', KEYS[4], ARGV[i]) end
 end
 return 'sent'
-`);
+`,
+);

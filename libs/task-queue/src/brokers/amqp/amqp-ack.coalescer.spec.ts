@@ -4,7 +4,9 @@ import { AmqpAckCoalescer } from './amqp-ack.coalescer';
 /** Records the basic.ack frames amqplib would write. */
 function recordingChannel(): { channel: Channel; frames: string[] } {
   const frames: string[] = [];
-  const channel = { ack: (m: Message, multiple: boolean) => frames.push(`${m.fields.deliveryTag}${multiple ? '+' : ''}`) } as unknown as Channel;
+  const channel = {
+    ack: (m: Message, multiple: boolean) => frames.push(`${m.fields.deliveryTag}${multiple ? '+' : ''}`),
+  } as unknown as Channel;
   return { channel, frames };
 }
 
@@ -38,7 +40,11 @@ describe('AmqpAckCoalescer', () => {
   });
 
   it('reports frames it could not write (channel closed) instead of throwing', () => {
-    const channel = { ack: () => { throw new Error('Channel closed'); } } as unknown as Channel;
+    const channel = {
+      ack: () => {
+        throw new Error('Channel closed');
+      },
+    } as unknown as Channel;
     const dropped: number[] = [];
     const acks = new AmqpAckCoalescer(channel, (n) => dropped.push(n));
     acks.delivered(1);

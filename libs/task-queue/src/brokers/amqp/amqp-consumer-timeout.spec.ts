@@ -9,7 +9,9 @@ describe('checkConsumerTimeout', () => {
   });
 
   it('warns, naming the task and Celery #6760, when the limit is longer', () => {
-    expect(checkConsumerTimeout(1801, undefined, 'Task tasks.report')).toMatch(/^Task tasks\.report may stay unacked for 1801 s.*1800 s.*#6760/);
+    expect(checkConsumerTimeout(1801, undefined, 'Task tasks.report')).toMatch(
+      /^Task tasks\.report may stay unacked for 1801 s.*1800 s.*#6760/,
+    );
     expect(checkConsumerTimeout(120, 60_000)).toMatch(/60 s/);
     expect(checkConsumerTimeout(120, 0)).toBeNull();
   });

@@ -1,4 +1,12 @@
-import { DELAY_BITS, MAX_DELAY_SECONDS, delayQueueArguments, delayRoutingKey, delaySecondsUntil, isDeadLetterHeader, stripDelayPrefix } from './amqp-delay-topology';
+import {
+  DELAY_BITS,
+  MAX_DELAY_SECONDS,
+  delayQueueArguments,
+  delayRoutingKey,
+  delaySecondsUntil,
+  isDeadLetterHeader,
+  stripDelayPrefix,
+} from './amqp-delay-topology';
 
 describe('AMQP delay topology', () => {
   it('writes the delay as 28 bits, most significant first, before the queue (as kombu 5.5 calculate_routing_key)', () => {
@@ -33,6 +41,8 @@ describe('AMQP delay topology', () => {
   });
 
   it('recognises RabbitMQ dead-letter headers', () => {
-    expect(['x-death', 'x-first-death-queue', 'x-last-death-reason', 'x-dead-letter-reason', 'task'].map(isDeadLetterHeader)).toEqual([true, true, true, false, false]);
+    expect(
+      ['x-death', 'x-first-death-queue', 'x-last-death-reason', 'x-dead-letter-reason', 'task'].map(isDeadLetterHeader),
+    ).toEqual([true, true, true, false, false]);
   });
 });

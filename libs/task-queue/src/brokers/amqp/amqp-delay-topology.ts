@@ -108,11 +108,20 @@ export async function declareDelayTopology(channel: Channel): Promise<void> {
     const name = delayLevelName(level);
     const above = DELAY_BITS - 1 - level;
     await channel.assertExchange(name, 'topic', { durable: true, autoDelete: false, internal: false });
-    await channel.assertQueue(name, { durable: true, autoDelete: false, exclusive: false, arguments: delayQueueArguments(level) });
+    await channel.assertQueue(name, {
+      durable: true,
+      autoDelete: false,
+      exclusive: false,
+      arguments: delayQueueArguments(level),
+    });
     // Bit `level` is 1: wait here.
     await channel.bindQueue(name, name, `${anyWords(above)}1.#`);
   }
-  await channel.assertExchange(DELAYED_DELIVERY_EXCHANGE, 'topic', { durable: true, autoDelete: false, internal: false });
+  await channel.assertExchange(DELAYED_DELIVERY_EXCHANGE, 'topic', {
+    durable: true,
+    autoDelete: false,
+    internal: false,
+  });
   for (let level = DELAY_BITS - 1; level >= 0; level--) {
     const above = DELAY_BITS - 1 - level;
     const next = level > 0 ? delayLevelName(level - 1) : DELAYED_DELIVERY_EXCHANGE;

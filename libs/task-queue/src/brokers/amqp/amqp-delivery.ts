@@ -56,7 +56,9 @@ export function createAmqpDelivery(msg: ConsumeMessage, queue: string, ctx: Amqp
     try {
       op();
     } catch (err) {
-      ctx.logger.warn(`Cannot ${what} ${id} from "${queue}": ${(err as Error).message}. RabbitMQ will deliver it again.`);
+      ctx.logger.warn(
+        `Cannot ${what} ${id} from "${queue}": ${(err as Error).message}. RabbitMQ will deliver it again.`,
+      );
     } finally {
       ctx.onSettled();
     }
@@ -91,7 +93,9 @@ export function createAmqpDelivery(msg: ConsumeMessage, queue: string, ctx: Amqp
         throw err;
       }
       if (!ctx.isLive()) {
-        ctx.logger.warn(`Deferred ${id} from "${queue}", but its channel closed before the ack: RabbitMQ will deliver it again (a duplicate).`);
+        ctx.logger.warn(
+          `Deferred ${id} from "${queue}", but its channel closed before the ack: RabbitMQ will deliver it again (a duplicate).`,
+        );
         ctx.onSettled();
         return;
       }
@@ -108,7 +112,9 @@ export function createAmqpDelivery(msg: ConsumeMessage, queue: string, ctx: Amqp
         return;
       }
       if (!ctx.isLive()) {
-        ctx.logger.warn(`Dead-lettered ${id} from "${queue}", but its channel closed before the ack: RabbitMQ will deliver it again.`);
+        ctx.logger.warn(
+          `Dead-lettered ${id} from "${queue}", but its channel closed before the ack: RabbitMQ will deliver it again.`,
+        );
         ctx.onSettled();
         return;
       }
@@ -129,7 +135,11 @@ function readMessage(msg: ConsumeMessage, queue: string): { message: TaskMessage
   return placeholder(msg, queue, reason);
 }
 
-function placeholder(msg: ConsumeMessage, queue: string, reason: string): { message: TaskMessage; transportError: Error } {
+function placeholder(
+  msg: ConsumeMessage,
+  queue: string,
+  reason: string,
+): { message: TaskMessage; transportError: Error } {
   return {
     message: { headers: {}, properties: {}, contentType: '', contentEncoding: '', body: msg.content },
     transportError: new InvalidTaskMessageError(`A message on "${queue}" cannot be read: ${reason}.`),

@@ -10,7 +10,11 @@ import { ExchangeSpec, ListenerQueueSpec } from '../broker.interface';
  */
 
 export async function declareExchange(channel: Channel, exchange: ExchangeSpec): Promise<void> {
-  await channel.assertExchange(exchange.name, exchange.type, { durable: exchange.durable, autoDelete: false, internal: false });
+  await channel.assertExchange(exchange.name, exchange.type, {
+    durable: exchange.durable,
+    autoDelete: false,
+    internal: false,
+  });
 }
 
 export function listenerQueueOptions(queue: ListenerQueueSpec): Options.AssertQueue {
@@ -24,7 +28,11 @@ export function listenerQueueOptions(queue: ListenerQueueSpec): Options.AssertQu
 }
 
 /** Declares the queue and binds it; on a fanout exchange the binding key is ignored (kombu binds with ""). */
-export async function declareListenerQueue(channel: Channel, exchange: ExchangeSpec, queue: ListenerQueueSpec): Promise<void> {
+export async function declareListenerQueue(
+  channel: Channel,
+  exchange: ExchangeSpec,
+  queue: ListenerQueueSpec,
+): Promise<void> {
   await channel.assertQueue(queue.name, listenerQueueOptions(queue));
   await channel.bindQueue(queue.name, exchange.name, exchange.type === 'fanout' ? '' : queue.bindingKey);
 }

@@ -19,7 +19,12 @@ describe('amqp-topology', () => {
   });
 
   it('declares the rpc reply queue as Celery does: transient, auto-delete, x-expires in ms', () => {
-    expect(replyQueueOptions(86_400)).toEqual({ durable: false, autoDelete: true, exclusive: false, arguments: { 'x-expires': { '!': 'int', value: 86_400_000 } } });
+    expect(replyQueueOptions(86_400)).toEqual({
+      durable: false,
+      autoDelete: true,
+      exclusive: false,
+      arguments: { 'x-expires': { '!': 'int', value: 86_400_000 } },
+    });
     expect(replyQueueOptions(0).arguments).toEqual({});
   });
 });

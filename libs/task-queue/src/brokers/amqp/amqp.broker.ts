@@ -4,7 +4,17 @@ import { BrokerUnavailableError, ConfigurationError } from '../../errors';
 import { TaskMessage } from '../../protocol/task-message';
 import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { maskUrl } from '../../transports/url-mask';
-import { Broker, ConsumeOptions, Consumer, DeadLetter, DeliveryHandler, ExchangeHandler, ExchangeSpec, ListenerQueueSpec, PublishOptions } from '../broker.interface';
+import {
+  Broker,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  DeliveryHandler,
+  ExchangeHandler,
+  ExchangeSpec,
+  ListenerQueueSpec,
+  PublishOptions,
+} from '../broker.interface';
 import { AmqpChannelKeeper } from '../../transports/amqp/amqp-channel.keeper';
 import { checkConsumerTimeout } from './amqp-consumer-timeout';
 import { deadLetterOutgoing, readDeadLetterQueue } from './amqp-dead-letters';
@@ -14,7 +24,13 @@ import { AmqpConnection } from '../../transports/amqp/amqp.connection';
 import { AmqpConsumer } from './amqp.consumer';
 import { AmqpPublisher } from '../../transports/amqp/amqp.publisher';
 import { closeChannelQuietly } from '../../transports/amqp/amqp-channel.close';
-import { DELAY_ENTRY_EXCHANGE, bindQueueToDelayedDelivery, declareDelayTopology, delayRoutingKey, delaySecondsUntil } from './amqp-delay-topology';
+import {
+  DELAY_ENTRY_EXCHANGE,
+  bindQueueToDelayedDelivery,
+  declareDelayTopology,
+  delayRoutingKey,
+  delaySecondsUntil,
+} from './amqp-delay-topology';
 import { declareExchange } from './amqp-exchange-topology';
 import { AmqpExchangeListener } from './amqp-exchange.listener';
 
@@ -73,7 +89,8 @@ export class AmqpBroker implements Broker {
    */
   async publish(queue: string, message: TaskMessage, options: PublishOptions = {}): Promise<void> {
     this.assertOpen();
-    if (options.deliverAt && delaySecondsUntil(options.deliverAt) > 0) return this.publishDelayed(message, queue, options.deliverAt);
+    if (options.deliverAt && delaySecondsUntil(options.deliverAt) > 0)
+      return this.publishDelayed(message, queue, options.deliverAt);
     const timeout = this.options.publishTimeout;
     await this.publisher.publish(
       { exchange: '', routingKey: queue, content: message.body, options: toPublishOptions(message) },
@@ -95,9 +112,12 @@ export class AmqpBroker implements Broker {
     const replyTo = message.properties?.reply_to;
     if (!replyTo || !/^rpc:/i.test(this.options.resultBackend)) return;
     const options = replyQueueOptions(this.options.resultExpires);
-    await this.ensureDeclared(replyTo, timeoutMs, (ch, q) => ch.assertQueue(q, options).then(() => undefined), 'reply:').catch((err: Error) =>
-      this.logger.debug(`Reply queue "${replyTo}" not declared: ${err.message}`),
-    );
+    await this.ensureDeclared(
+      replyTo,
+      timeoutMs,
+      (ch, q) => ch.assertQueue(q, options).then(() => undefined),
+      'reply:',
+    ).catch((err: Error) => this.logger.debug(`Reply queue "${replyTo}" not declared: ${err.message}`));
   }
 
   /** Publishes to a named exchange (declared first, as Celery declares it). Unrouted messages are simply dropped. */
@@ -112,7 +132,11 @@ export class AmqpBroker implements Broker {
     );
   }
 
-  async listen(exchange: ExchangeSpec, queue: ListenerQueueSpec, handler: ExchangeHandler): Promise<() => Promise<void>> {
+  async listen(
+    exchange: ExchangeSpec,
+    queue: ListenerQueueSpec,
+    handler: ExchangeHandler,
+  ): Promise<() => Promise<void>> {
     this.assertOpen();
     const listener = new AmqpExchangeListener(exchange, queue, handler, {
       connection: this.connection,
@@ -207,7 +231,12 @@ export class AmqpBroker implements Broker {
   private async copyToDeadLetters(msg: ConsumeMessage, queue: string, reason: string): Promise<void> {
     const timeout = this.options.publishTimeout;
     await this.publisher.publish(deadLetterOutgoing(msg, queue, reason), timeout, () =>
-      this.ensureDeclared(queue, timeout, (ch, q) => declareDeadLetterQueue(ch, q).then(() => undefined), 'dead-letter:'),
+      this.ensureDeclared(
+        queue,
+        timeout,
+        (ch, q) => declareDeadLetterQueue(ch, q).then(() => undefined),
+        'dead-letter:',
+      ),
     );
   }
 
@@ -222,12 +251,16 @@ export class AmqpBroker implements Broker {
     const options = toPublishOptions(message);
     delete options.expiration;
     options.deliveryMode = 2;
-    await this.publisher.publish({ exchange: DELAY_ENTRY_EXCHANGE, routingKey: delayRoutingKey(seconds, queue), content: message.body, options }, timeout, async () => {
-      await this.ensureDeclared('celery_delayed_*', timeout, (ch) => declareDelayTopology(ch), 'delay-topology:');
-      await this.ensureDeclared(queue, timeout, declareTaskQueue);
-      await this.ensureDeclared(queue, timeout, (ch, q) => bindQueueToDelayedDelivery(ch, q), 'delay-binding:');
-      await this.declareReplyQueue(message, timeout);
-    });
+    await this.publisher.publish(
+      { exchange: DELAY_ENTRY_EXCHANGE, routingKey: delayRoutingKey(seconds, queue), content: message.body, options },
+      timeout,
+      async () => {
+        await this.ensureDeclared('celery_delayed_*', timeout, (ch) => declareDelayTopology(ch), 'delay-topology:');
+        await this.ensureDeclared(queue, timeout, declareTaskQueue);
+        await this.ensureDeclared(queue, timeout, (ch, q) => bindQueueToDelayedDelivery(ch, q), 'delay-binding:');
+        await this.declareReplyQueue(message, timeout);
+      },
+    );
   }
 
   /** Declares once per connection; concurrent publishers to one queue share the declaration. */
@@ -244,7 +277,13 @@ export class AmqpBroker implements Broker {
         .get(timeoutMs)
         // Bounded: a declaration sent on a channel of a connection that died is never answered, and a
         // cached pending one would hold every later publish to this queue.
-        .then((ch) => withinMs(declareOrExplain(queue, () => declare(ch, queue, this.options.amqp)), timeoutMs, `Declaring "${queue}"`))
+        .then((ch) =>
+          withinMs(
+            declareOrExplain(queue, () => declare(ch, queue, this.options.amqp)),
+            timeoutMs,
+            `Declaring "${queue}"`,
+          ),
+        )
         .catch((err) => {
           this.declared.delete(key);
           throw err;
@@ -273,7 +312,10 @@ export class AmqpBroker implements Broker {
 /** Turns RabbitMQ's 406 on a declaration into an error that says what to change. */
 function withinMs<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new BrokerUnavailableError(`${what} got no answer within ${ms} ms.`)), ms)));
+  const late = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(() => reject(new BrokerUnavailableError(`${what} got no answer within ${ms} ms.`)), ms)),
+  );
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 

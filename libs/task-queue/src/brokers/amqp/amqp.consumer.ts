@@ -99,10 +99,16 @@ export class AmqpConsumer implements Consumer {
       live: true,
       unsettled: 0,
       dropped: 0,
-      acks: new AmqpAckCoalescer(ch, (n, err) => logger.warn(`${n} ack frame(s) could not be written (${err.message}); RabbitMQ will deliver those messages again.`)),
+      acks: new AmqpAckCoalescer(ch, (n, err) =>
+        logger.warn(
+          `${n} ack frame(s) could not be written (${err.message}); RabbitMQ will deliver those messages again.`,
+        ),
+      ),
     };
     this.attached = attached;
-    ch.on('error', (err: Error) => logger.warn(`Consumer channel of ${this.options.queues.join(', ')} failed: ${err.message}`));
+    ch.on('error', (err: Error) =>
+      logger.warn(`Consumer channel of ${this.options.queues.join(', ')} failed: ${err.message}`),
+    );
     ch.on('close', () => {
       attached.live = false;
       if (this.attached !== attached) return;
@@ -126,23 +132,28 @@ export class AmqpConsumer implements Consumer {
           onSettled: () => this.onSettled(attached),
           dropped: (what: string, id: string, q: string) => {
             const line = `Cannot ${what} ${id} from "${q}": its channel is closed. RabbitMQ will deliver it again.`;
-            if (attached.dropped++ === 0) logger.warn(`${line} (Further ones of this channel are logged at debug level.)`);
+            if (attached.dropped++ === 0)
+              logger.warn(`${line} (Further ones of this channel are logged at debug level.)`);
             else logger.debug(line);
           },
           copyToDeadLetters: this.deps.copyToDeadLetters,
           copyToDelayed: this.deps.copyToDelayed,
           logger,
         };
-        const { consumerTag } = await ch.consume(queue, (msg) => {
-          if (!msg) {
-            logger.warn(`RabbitMQ cancelled the consumer of "${queue}" (queue deleted?); resuming on a new channel.`);
-            void closeChannelQuietly(ch);
-            return;
-          }
-          attached.unsettled++;
-          attached.acks.delivered(msg.fields.deliveryTag);
-          this.dispatch(createAmqpDelivery(msg, queue, ctx));
-        }, { noAck: false });
+        const { consumerTag } = await ch.consume(
+          queue,
+          (msg) => {
+            if (!msg) {
+              logger.warn(`RabbitMQ cancelled the consumer of "${queue}" (queue deleted?); resuming on a new channel.`);
+              void closeChannelQuietly(ch);
+              return;
+            }
+            attached.unsettled++;
+            attached.acks.delivered(msg.fields.deliveryTag);
+            this.dispatch(createAmqpDelivery(msg, queue, ctx));
+          },
+          { noAck: false },
+        );
         this.tags.push(consumerTag);
       }
       this.attempt = 0;

@@ -18,7 +18,12 @@ export interface KombuEnvelope {
   };
 }
 
-export function toEnvelope(msg: TaskMessage, exchange: string, routingKey: string, deliveryTag: string = randomUUID()): KombuEnvelope {
+export function toEnvelope(
+  msg: TaskMessage,
+  exchange: string,
+  routingKey: string,
+  deliveryTag: string = randomUUID(),
+): KombuEnvelope {
   return {
     body: msg.body.toString('base64'),
     'content-encoding': msg.contentEncoding,
@@ -43,10 +48,12 @@ export function parseEnvelope(raw: string): KombuEnvelope {
   } catch (err) {
     throw new InvalidTaskMessageError(`The Redis message is not JSON (${(err as Error).message}).`);
   }
-  if (!env || typeof env !== 'object' || Array.isArray(env)) throw new InvalidTaskMessageError('The Redis message is not a kombu envelope object.');
+  if (!env || typeof env !== 'object' || Array.isArray(env))
+    throw new InvalidTaskMessageError('The Redis message is not a kombu envelope object.');
   const e = env as Partial<KombuEnvelope>;
   if (typeof e.body !== 'string') throw new InvalidTaskMessageError('The kombu envelope has no "body" string.');
-  if (!e.properties || typeof e.properties !== 'object') (e as KombuEnvelope).properties = {} as KombuEnvelope['properties'];
+  if (!e.properties || typeof e.properties !== 'object')
+    (e as KombuEnvelope).properties = {} as KombuEnvelope['properties'];
   return e as KombuEnvelope;
 }
 
@@ -56,7 +63,8 @@ export function messageOf(env: KombuEnvelope): TaskMessage {
   let body: Buffer;
   if (body_encoding === 'base64') {
     body = Buffer.from(env.body, 'base64');
-    if (!isWholeBase64(env.body, body.length)) throw new InvalidTaskMessageError('The envelope says body_encoding base64, but the body is not base64.');
+    if (!isWholeBase64(env.body, body.length))
+      throw new InvalidTaskMessageError('The envelope says body_encoding base64, but the body is not base64.');
   } else {
     body = Buffer.from(env.body, 'utf8');
   }

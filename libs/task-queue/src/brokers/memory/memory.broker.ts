@@ -1,6 +1,18 @@
 import { BrokerUnavailableError } from '../../errors';
 import { TaskMessage } from '../../protocol/task-message';
-import { Broker, ConsumeOptions, Consumer, DeadLetter, Delivery, DeliveryHandler, ExchangeHandler, ExchangeSpec, ListenerQueueSpec, PublishOptions, deadLetterQueueOf } from '../broker.interface';
+import {
+  Broker,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  Delivery,
+  DeliveryHandler,
+  ExchangeHandler,
+  ExchangeSpec,
+  ListenerQueueSpec,
+  PublishOptions,
+  deadLetterQueueOf,
+} from '../broker.interface';
 import { routingMatches } from '../exchange-routing';
 import { KombuEnvelope, markRedelivered, messageOf, parseEnvelope, toEnvelope } from '../kombu/kombu-envelope';
 import { MemoryBus, memoryBusFor } from './memory.bus';
@@ -70,10 +82,18 @@ export class MemoryBroker implements Broker {
 
   async publishToExchange(exchange: ExchangeSpec, routingKey: string, message: TaskMessage): Promise<void> {
     if (this.closed) throw new BrokerUnavailableError('The memory broker is closed.');
-    this.bus.emit(`exchange:${exchange.name}`, JSON.stringify(toEnvelope(message, exchange.name, routingKey)), routingKey);
+    this.bus.emit(
+      `exchange:${exchange.name}`,
+      JSON.stringify(toEnvelope(message, exchange.name, routingKey)),
+      routingKey,
+    );
   }
 
-  async listen(exchange: ExchangeSpec, queue: ListenerQueueSpec, handler: ExchangeHandler): Promise<() => Promise<void>> {
+  async listen(
+    exchange: ExchangeSpec,
+    queue: ListenerQueueSpec,
+    handler: ExchangeHandler,
+  ): Promise<() => Promise<void>> {
     const onMessage = (raw: string, routingKey: string) => {
       if (!routingMatches(exchange.type, queue.bindingKey, routingKey)) return;
       setImmediate(() => handler(messageOf(parseEnvelope(raw)), routingKey));
@@ -162,7 +182,16 @@ class MemoryConsumer implements Consumer {
       },
       async deadLetter(reason: string) {
         if (!settle()) return;
-        bus.push(deadLetterQueueOf(queue), JSON.stringify({ queue, reason, at: new Date().toISOString(), envelope: env ?? { body: Buffer.from(raw).toString('base64'), properties: { body_encoding: 'base64' } } }), false);
+        bus.push(
+          deadLetterQueueOf(queue),
+          JSON.stringify({
+            queue,
+            reason,
+            at: new Date().toISOString(),
+            envelope: env ?? { body: Buffer.from(raw).toString('base64'), properties: { body_encoding: 'base64' } },
+          }),
+          false,
+        );
       },
     };
     setImmediate(() => this.handler(delivery));
@@ -174,7 +203,11 @@ class MemoryConsumer implements Consumer {
     this.bus.off('message', this.wake);
     for (const { queue, raw } of this.unsettled.values()) {
       let back = raw;
-      try { back = JSON.stringify(markRedelivered(parseEnvelope(raw))); } catch { /* keep as is */ }
+      try {
+        back = JSON.stringify(markRedelivered(parseEnvelope(raw)));
+      } catch {
+        /* keep as is */
+      }
       this.bus.unshift(queue, back);
     }
     this.unsettled.clear();

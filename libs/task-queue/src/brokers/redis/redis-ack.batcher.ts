@@ -18,7 +18,11 @@ export class AckBatcher {
   private scheduled = false;
   private flushing: Promise<void> | null = null;
 
-  constructor(private readonly conn: Redis, private readonly gate: ReadyGate, private readonly keys: RedisKeys) {}
+  constructor(
+    private readonly conn: Redis,
+    private readonly gate: ReadyGate,
+    private readonly keys: RedisKeys,
+  ) {}
 
   ack(tag: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -52,7 +56,14 @@ export class AckBatcher {
         const tags = batch.map((a) => a.tag);
         try {
           await this.gate.wait(Infinity, () => 'Acks are waiting for Redis.');
-          await untilClosed(this.conn, this.conn.multi().zrem(this.keys.unackedIndex, ...tags).hdel(this.keys.unacked, ...tags).exec());
+          await untilClosed(
+            this.conn,
+            this.conn
+              .multi()
+              .zrem(this.keys.unackedIndex, ...tags)
+              .hdel(this.keys.unacked, ...tags)
+              .exec(),
+          );
           for (const a of batch) a.resolve();
         } catch (err) {
           if (err instanceof ConnectionLostError) {

@@ -24,7 +24,12 @@ export class DelayedMover {
   private armedFor = Infinity;
   private closed = false;
 
-  constructor(private readonly cmd: Redis, private readonly gate: ReadyGate, private readonly keys: RedisKeys, private readonly logger: Logger) {}
+  constructor(
+    private readonly cmd: Redis,
+    private readonly gate: ReadyGate,
+    private readonly keys: RedisKeys,
+    private readonly logger: Logger,
+  ) {}
 
   /** Notes a message published to `queue`'s delayed set, due at `dueMs`. */
   track(queue: string, dueMs: number): void {
@@ -37,8 +42,17 @@ export class DelayedMover {
   /** Moves the due messages of a queue now. Resolves to how many moved and the next due time (-1: none). */
   async moveDue(queue: string, deadline = Date.now() + 5000): Promise<{ moved: number; nextDue: number }> {
     const k = this.keys;
-    const [moved, nextDue] = await withReconnect(this.cmd, this.gate, deadline, () => `Redis is unreachable: cannot move the due messages of queue "${queue}".`, () =>
-      MOVE_DUE_SCRIPT.run<[number, number]>(this.cmd, [k.delayed(queue), ...k.buckets(queue)], [Date.now(), MOVE_LIMIT]),
+    const [moved, nextDue] = await withReconnect(
+      this.cmd,
+      this.gate,
+      deadline,
+      () => `Redis is unreachable: cannot move the due messages of queue "${queue}".`,
+      () =>
+        MOVE_DUE_SCRIPT.run<[number, number]>(
+          this.cmd,
+          [k.delayed(queue), ...k.buckets(queue)],
+          [Date.now(), MOVE_LIMIT],
+        ),
     );
     return { moved: Number(moved), nextDue: Number(nextDue) };
   }
@@ -72,7 +86,9 @@ export class DelayedMover {
         if (nextDue >= 0 && nextDue <= latest) this.queues.set(queue, [nextDue, latest]);
         else this.queues.delete(queue);
       } catch (err) {
-        this.logger.warn(`Could not move the due messages of queue "${queue}" (${(err as Error).message}); trying again.`);
+        this.logger.warn(
+          `Could not move the due messages of queue "${queue}" (${(err as Error).message}); trying again.`,
+        );
         this.queues.set(queue, [Date.now() + RETRY_MS, latest]);
       }
     }

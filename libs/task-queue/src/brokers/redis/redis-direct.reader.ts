@@ -3,7 +3,15 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { RedisKeys } from './redis-keys';
 import { RedisEndpoint } from '../../transports/redis/redis-url';
-import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from '../../transports/redis/redis.connection';
+import {
+  ConnectionLostError,
+  ReadyGate,
+  RedisHealth,
+  closeConnection,
+  createRedisConnection,
+  untilClosed,
+  withReconnect,
+} from '../../transports/redis/redis.connection';
 import { watchBlocking } from '../../transports/redis/blocking.watchdog';
 
 /** Gets each item popped from one of the lists it was added with. */
@@ -51,8 +59,12 @@ export class DirectQueueReader {
   async add(lists: readonly string[], listener: ListItemListener, deadline: number): Promise<() => void> {
     for (const l of lists) this.lists.set(l, listener);
     this.start();
-    await withReconnect(this.cmd, this.cmdGate, deadline, () => 'Redis is unreachable: cannot start reading a reply queue.', () =>
-      this.cmd.multi().lpush(this.wakeKey, '1').pexpire(this.wakeKey, WAKE_TTL_MS).exec(),
+    await withReconnect(
+      this.cmd,
+      this.cmdGate,
+      deadline,
+      () => 'Redis is unreachable: cannot start reading a reply queue.',
+      () => this.cmd.multi().lpush(this.wakeKey, '1').pexpire(this.wakeKey, WAKE_TTL_MS).exec(),
     );
     return () => {
       for (const l of lists) if (this.lists.get(l) === listener) this.lists.delete(l);
@@ -65,7 +77,13 @@ export class DirectQueueReader {
     this.idle?.();
     if (this.conn) await closeConnection(this.conn, true);
     await this.running;
-    await withReconnect(this.cmd, this.cmdGate, Date.now() + 1000, () => '', () => this.cmd.del(this.wakeKey)).catch(() => undefined);
+    await withReconnect(
+      this.cmd,
+      this.cmdGate,
+      Date.now() + 1000,
+      () => '',
+      () => this.cmd.del(this.wakeKey),
+    ).catch(() => undefined);
   }
 
   private start(): void {
@@ -91,7 +109,10 @@ export class DirectQueueReader {
       }
       try {
         await this.gate!.wait(Infinity, () => '');
-        const got = await untilClosed(conn, watchBlocking(conn, conn.brpop(this.wakeKey, ...this.lists.keys(), this.blockTimeout), this.blockTimeout));
+        const got = await untilClosed(
+          conn,
+          watchBlocking(conn, conn.brpop(this.wakeKey, ...this.lists.keys(), this.blockTimeout), this.blockTimeout),
+        );
         lastError = '';
         if (!got || got[0] === this.wakeKey) continue;
         const listener = this.lists.get(got[0]);

@@ -44,10 +44,15 @@ export class RedisExchangeRouter {
     const { cmd, gate, keys } = this.deps;
     const raw = JSON.stringify(toEnvelope(message, exchange.name, routingKey));
     const deadline = Date.now() + this.deps.timeoutMs;
-    const what = () => `Could not publish to exchange "${exchange.name}" (routing key "${routingKey}"): Redis at ${this.deps.describe()} was unreachable for ${this.deps.timeoutMs} ms (publishTimeout).`;
+    const what = () =>
+      `Could not publish to exchange "${exchange.name}" (routing key "${routingKey}"): Redis at ${this.deps.describe()} was unreachable for ${this.deps.timeoutMs} ms (publishTimeout).`;
     const send = (): Promise<number> =>
       exchange.type === 'direct'
-        ? PUBLISH_DIRECT_SCRIPT.run<number>(cmd, [keys.binding(exchange.name)], [routingKey, keys.prefix, bucketSuffix(message.properties.priority), raw, KOMBU_SEP])
+        ? PUBLISH_DIRECT_SCRIPT.run<number>(
+            cmd,
+            [keys.binding(exchange.name)],
+            [routingKey, keys.prefix, bucketSuffix(message.properties.priority), raw, KOMBU_SEP],
+          )
         : cmd.publish(keys.channel(this.deps.db, exchange.name, routingKey), raw);
     let pushed: number;
     try {
@@ -58,12 +63,21 @@ export class RedisExchangeRouter {
       throw err;
     }
     if (exchange.type === 'direct' && pushed === 0) {
-      this.deps.logger.warn(`Dropped a message to exchange "${exchange.name}": no queue is bound with routing key "${routingKey}" (the listener has gone, e.g. a control reply after the caller's timeout).`);
+      this.deps.logger.warn(
+        `Dropped a message to exchange "${exchange.name}": no queue is bound with routing key "${routingKey}" (the listener has gone, e.g. a control reply after the caller's timeout).`,
+      );
     }
   }
 
-  async listen(exchange: ExchangeSpec, queue: ListenerQueueSpec, handler: ExchangeHandler): Promise<() => Promise<void>> {
-    const stop = exchange.type === 'direct' ? await this.listenDirect(exchange, queue, handler) : await this.listenPubSub(exchange, queue, handler);
+  async listen(
+    exchange: ExchangeSpec,
+    queue: ListenerQueueSpec,
+    handler: ExchangeHandler,
+  ): Promise<() => Promise<void>> {
+    const stop =
+      exchange.type === 'direct'
+        ? await this.listenDirect(exchange, queue, handler)
+        : await this.listenPubSub(exchange, queue, handler);
     let stopped: Promise<void> | null = null;
     const once = () => {
       this.stops.delete(once);
@@ -75,10 +89,20 @@ export class RedisExchangeRouter {
 
   /** Stops every listener: their bindings are removed and their direct queues deleted. */
   async close(): Promise<void> {
-    await Promise.all([...this.stops].map((s) => s().catch((err: Error) => this.deps.logger.warn(`Closing: could not remove a listener's binding (${err.message}).`))));
+    await Promise.all(
+      [...this.stops].map((s) =>
+        s().catch((err: Error) =>
+          this.deps.logger.warn(`Closing: could not remove a listener's binding (${err.message}).`),
+        ),
+      ),
+    );
   }
 
-  private async listenPubSub(exchange: ExchangeSpec, queue: ListenerQueueSpec, handler: ExchangeHandler): Promise<() => Promise<void>> {
+  private async listenPubSub(
+    exchange: ExchangeSpec,
+    queue: ListenerQueueSpec,
+    handler: ExchangeHandler,
+  ): Promise<() => Promise<void>> {
     const { keys, db } = this.deps;
     const base = escapeGlob(keys.channel(db, exchange.name));
     // kombu subscribes to the binding key with `#` made `*`. A fanout exchange ignores keys, so its
@@ -96,12 +120,16 @@ export class RedisExchangeRouter {
       try {
         const env = parseEnvelope(payload);
         message = messageOf(env);
-        if (!routingKey && typeof env.properties.delivery_info?.routing_key === 'string') routingKey = env.properties.delivery_info.routing_key;
+        if (!routingKey && typeof env.properties.delivery_info?.routing_key === 'string')
+          routingKey = env.properties.delivery_info.routing_key;
       } catch (err) {
-        this.deps.logger.warn(`Ignoring a message on channel ${channel} that is not a kombu envelope: ${(err as Error).message}`);
+        this.deps.logger.warn(
+          `Ignoring a message on channel ${channel} that is not a kombu envelope: ${(err as Error).message}`,
+        );
         return;
       }
-      if (exchange.type === 'topic' && queue.bindingKey && !routingMatches('topic', queue.bindingKey, routingKey)) return;
+      if (exchange.type === 'topic' && queue.bindingKey && !routingMatches('topic', queue.bindingKey, routingKey))
+        return;
       handler(message, routingKey);
     };
     const member = RedisKeys.bindingMember(queue.bindingKey, queue.name);
@@ -110,7 +138,15 @@ export class RedisExchangeRouter {
     const removers: Array<() => Promise<void>> = [];
     const deadline = Date.now() + this.deps.timeoutMs;
     try {
-      for (const p of patterns) removers.push(await subscriber.add(p, onMessage, deadline, () => `Could not listen to exchange "${exchange.name}": Redis at ${this.deps.describe()} is unreachable.`));
+      for (const p of patterns)
+        removers.push(
+          await subscriber.add(
+            p,
+            onMessage,
+            deadline,
+            () => `Could not listen to exchange "${exchange.name}": Redis at ${this.deps.describe()} is unreachable.`,
+          ),
+        );
     } catch (err) {
       await Promise.all(removers.map((r) => r()));
       await this.unbind(exchange, member, []).catch(() => undefined);
@@ -122,24 +158,35 @@ export class RedisExchangeRouter {
     };
   }
 
-  private async listenDirect(exchange: ExchangeSpec, queue: ListenerQueueSpec, handler: ExchangeHandler): Promise<() => Promise<void>> {
+  private async listenDirect(
+    exchange: ExchangeSpec,
+    queue: ListenerQueueSpec,
+    handler: ExchangeHandler,
+  ): Promise<() => Promise<void>> {
     const { keys } = this.deps;
     const member = RedisKeys.bindingMember(queue.bindingKey, queue.name);
     const lists = keys.buckets(queue.name);
     await this.bind(exchange, member);
-    const remove = await this.deps.reader().add(lists, (_list, item) => {
-      let message: TaskMessage;
-      let routingKey = queue.bindingKey;
-      try {
-        const env = parseEnvelope(item);
-        message = messageOf(env);
-        if (typeof env.properties.delivery_info?.routing_key === 'string') routingKey = env.properties.delivery_info.routing_key;
-      } catch (err) {
-        this.deps.logger.warn(`Ignoring an item of queue ${queue.name} that is not a kombu envelope: ${(err as Error).message}`);
-        return;
-      }
-      handler(message, routingKey);
-    }, Date.now() + this.deps.timeoutMs);
+    const remove = await this.deps.reader().add(
+      lists,
+      (_list, item) => {
+        let message: TaskMessage;
+        let routingKey = queue.bindingKey;
+        try {
+          const env = parseEnvelope(item);
+          message = messageOf(env);
+          if (typeof env.properties.delivery_info?.routing_key === 'string')
+            routingKey = env.properties.delivery_info.routing_key;
+        } catch (err) {
+          this.deps.logger.warn(
+            `Ignoring an item of queue ${queue.name} that is not a kombu envelope: ${(err as Error).message}`,
+          );
+          return;
+        }
+        handler(message, routingKey);
+      },
+      Date.now() + this.deps.timeoutMs,
+    );
     return async () => {
       remove();
       // As kombu's auto-delete reply queue: the binding and the lists go together.
@@ -149,18 +196,28 @@ export class RedisExchangeRouter {
 
   private bind(exchange: ExchangeSpec, member: string): Promise<unknown> {
     const { cmd, gate, keys } = this.deps;
-    return withReconnect(cmd, gate, Date.now() + this.deps.timeoutMs, () => `Could not bind to exchange "${exchange.name}": Redis at ${this.deps.describe()} is unreachable.`, () =>
-      cmd.sadd(keys.binding(exchange.name), member),
+    return withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.deps.timeoutMs,
+      () => `Could not bind to exchange "${exchange.name}": Redis at ${this.deps.describe()} is unreachable.`,
+      () => cmd.sadd(keys.binding(exchange.name), member),
     );
   }
 
   private unbind(exchange: ExchangeSpec, member: string, lists: string[]): Promise<unknown> {
     const { cmd, gate, keys } = this.deps;
-    return withReconnect(cmd, gate, Date.now() + this.deps.timeoutMs, () => `Could not unbind from exchange "${exchange.name}": Redis at ${this.deps.describe()} is unreachable.`, () => {
-      const tx = cmd.multi().srem(keys.binding(exchange.name), member);
-      if (lists.length) tx.del(...lists);
-      return tx.exec();
-    });
+    return withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.deps.timeoutMs,
+      () => `Could not unbind from exchange "${exchange.name}": Redis at ${this.deps.describe()} is unreachable.`,
+      () => {
+        const tx = cmd.multi().srem(keys.binding(exchange.name), member);
+        if (lists.length) tx.del(...lists);
+        return tx.exec();
+      },
+    );
   }
 }
 

@@ -28,7 +28,8 @@ export class RedisKeys {
 
   /** The priority step a message priority falls into: 0-2 → 0, 3-5 → 3, 6-8 → 6, 9 → 9 (clamped to 0..9). */
   static stepOf(priority: unknown): number {
-    const p = typeof priority === 'number' && Number.isFinite(priority) ? Math.min(9, Math.max(0, Math.floor(priority))) : 0;
+    const p =
+      typeof priority === 'number' && Number.isFinite(priority) ? Math.min(9, Math.max(0, Math.floor(priority))) : 0;
     let step = 0;
     for (const s of PRIORITY_STEPS) if (s <= p) step = s;
     return step;

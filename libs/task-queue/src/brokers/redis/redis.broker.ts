@@ -5,11 +5,30 @@ import { BrokerUnavailableError } from '../../errors';
 import { TaskMessage, peekTaskId } from '../../protocol/task-message';
 import { ResolvedTaskQueueOptions } from '../../options/resolved-options';
 import { maskUrl } from '../../transports/url-mask';
-import { Broker, ConsumeOptions, Consumer, DeadLetter, DeliveryHandler, ExchangeHandler, ExchangeSpec, ListenerQueueSpec, PublishOptions, deadLetterQueueOf } from '../broker.interface';
+import {
+  Broker,
+  ConsumeOptions,
+  Consumer,
+  DeadLetter,
+  DeliveryHandler,
+  ExchangeHandler,
+  ExchangeSpec,
+  ListenerQueueSpec,
+  PublishOptions,
+  deadLetterQueueOf,
+} from '../broker.interface';
 import { KombuEnvelope, messageOf, toEnvelope } from '../kombu/kombu-envelope';
 import { RedisKeys } from './redis-keys';
 import { RedisEndpoint, parseRedisUrl } from '../../transports/redis/redis-url';
-import { ConnectionLostError, ReadyGate, RedisHealth, closeConnection, createRedisConnection, untilClosed, withReconnect } from '../../transports/redis/redis.connection';
+import {
+  ConnectionLostError,
+  ReadyGate,
+  RedisHealth,
+  closeConnection,
+  createRedisConnection,
+  untilClosed,
+  withReconnect,
+} from '../../transports/redis/redis.connection';
 import { AckBatcher } from './redis-ack.batcher';
 import { UnackedRestorer } from './redis.restorer';
 import { RedisConsumer } from './redis.consumer';
@@ -51,7 +70,10 @@ export class RedisBroker implements Broker {
   private closed = false;
   private closing: Promise<void> | null = null;
 
-  constructor(private readonly url: string, private readonly options: ResolvedTaskQueueOptions) {
+  constructor(
+    private readonly url: string,
+    private readonly options: ResolvedTaskQueueOptions,
+  ) {
     this.endpoint = parseRedisUrl(url, options.redis.tls, options.redis);
     this.keys = new RedisKeys(options.redis.keyPrefix);
     this.health = new RedisHealth(this.logger, maskUrl(url));
@@ -64,7 +86,11 @@ export class RedisBroker implements Broker {
   async connect(): Promise<void> {
     const { gate } = this.commands();
     const ms = this.options.publishTimeout;
-    await gate.wait(Date.now() + ms, () => `Could not connect to Redis at ${this.describe()} within ${ms} ms${this.health.describeLastError()}. Is redis-server running and the URL right?`);
+    await gate.wait(
+      Date.now() + ms,
+      () =>
+        `Could not connect to Redis at ${this.describe()} within ${ms} ms${this.health.describeLastError()}. Is redis-server running and the URL right?`,
+    );
   }
 
   /**
@@ -78,23 +104,38 @@ export class RedisBroker implements Broker {
    * on the queue should publish without deliverAt: the eta header still makes Python wait.
    */
   async publish(queue: string, message: TaskMessage, options: PublishOptions = {}): Promise<void> {
-    if (this.closed) throw new BrokerUnavailableError(`Cannot publish to queue "${queue}": the Redis broker is closed.`);
+    if (this.closed)
+      throw new BrokerUnavailableError(`Cannot publish to queue "${queue}": the Redis broker is closed.`);
     const { cmd } = this.commands();
     const raw = JSON.stringify(toEnvelope(message, '', queue));
     const dueMs = options.deliverAt && options.deliverAt.getTime() > Date.now() ? options.deliverAt.getTime() : null;
-    const push = <T extends { lpush(k: string, v: string): unknown; zadd(k: string, score: number, member: string): unknown }>(tx: T): T => {
+    const push = <
+      T extends { lpush(k: string, v: string): unknown; zadd(k: string, score: number, member: string): unknown },
+    >(
+      tx: T,
+    ): T => {
       if (dueMs === null) tx.lpush(this.keys.bucket(queue, message.properties.priority), raw);
       else tx.zadd(this.keys.delayed(queue), dueMs, raw);
       return tx;
     };
-    await this.sendWithinTimeout(`task ${peekTaskId(message) ?? '(no id)'}`, queue, 'The task was not sent.', async () => {
-      if (this.declared.has(queue)) {
-        await untilClosed(cmd, dueMs === null ? cmd.lpush(this.keys.bucket(queue, message.properties.priority), raw) : cmd.zadd(this.keys.delayed(queue), dueMs, raw));
-      } else {
-        await untilClosed(cmd, push(this.declareOn(cmd.multi(), queue)).exec());
-        this.declared.add(queue);
-      }
-    });
+    await this.sendWithinTimeout(
+      `task ${peekTaskId(message) ?? '(no id)'}`,
+      queue,
+      'The task was not sent.',
+      async () => {
+        if (this.declared.has(queue)) {
+          await untilClosed(
+            cmd,
+            dueMs === null
+              ? cmd.lpush(this.keys.bucket(queue, message.properties.priority), raw)
+              : cmd.zadd(this.keys.delayed(queue), dueMs, raw),
+          );
+        } else {
+          await untilClosed(cmd, push(this.declareOn(cmd.multi(), queue)).exec());
+          this.declared.add(queue);
+        }
+      },
+    );
     if (dueMs !== null) this.mover!.track(queue, dueMs);
   }
 
@@ -103,7 +144,8 @@ export class RedisBroker implements Broker {
    * an LPUSH of up to 1000 envelopes per priority bucket, in order.
    */
   async publishMany(queue: string, messages: readonly TaskMessage[]): Promise<void> {
-    if (this.closed) throw new BrokerUnavailableError(`Cannot publish to queue "${queue}": the Redis broker is closed.`);
+    if (this.closed)
+      throw new BrokerUnavailableError(`Cannot publish to queue "${queue}": the Redis broker is closed.`);
     for (let start = 0; start < messages.length; start += PUBLISH_MANY_CHUNK) {
       await this.publishChunk(queue, messages.slice(start, start + PUBLISH_MANY_CHUNK));
     }
@@ -118,19 +160,30 @@ export class RedisBroker implements Broker {
       if (!raws) buckets.set(key, (raws = []));
       raws.push(JSON.stringify(toEnvelope(m, '', queue)));
     }
-    await this.sendWithinTimeout(`${messages.length} tasks`, queue, 'None of these was sent (an earlier chunk of the same call may have been).', async () => {
-      const tx = this.declareOn(cmd.multi(), queue);
-      for (const [key, raws] of buckets) for (let i = 0; i < raws.length; i += 1000) tx.lpush(key, ...raws.slice(i, i + 1000));
-      await untilClosed(cmd, tx.exec());
-      this.declared.add(queue);
-    });
+    await this.sendWithinTimeout(
+      `${messages.length} tasks`,
+      queue,
+      'None of these was sent (an earlier chunk of the same call may have been).',
+      async () => {
+        const tx = this.declareOn(cmd.multi(), queue);
+        for (const [key, raws] of buckets)
+          for (let i = 0; i < raws.length; i += 1000) tx.lpush(key, ...raws.slice(i, i + 1000));
+        await untilClosed(cmd, tx.exec());
+        this.declared.add(queue);
+      },
+    );
   }
 
   /**
    * Runs a publish within `publishTimeout`: waits for the connection, and sends again when the
    * reply was lost (the write may or may not have landed; sending again keeps at-least-once).
    */
-  private async sendWithinTimeout(what: string, queue: string, outcome: string, send: () => Promise<void>): Promise<void> {
+  private async sendWithinTimeout(
+    what: string,
+    queue: string,
+    outcome: string,
+    send: () => Promise<void>,
+  ): Promise<void> {
     const { gate } = this.commands();
     const ms = this.options.publishTimeout;
     const deadline = Date.now() + ms;
@@ -140,7 +193,10 @@ export class RedisBroker implements Broker {
       await gate.wait(deadline, unreachable);
       try {
         await send();
-        return await untilClosed(this.commands().cmd, waitForReplicas(this.commands().cmd, this.options.redis.waitReplicas, ms, () => this.describe()));
+        return await untilClosed(
+          this.commands().cmd,
+          waitForReplicas(this.commands().cmd, this.options.redis.waitReplicas, ms, () => this.describe()),
+        );
       } catch (err) {
         if (err instanceof ConnectionLostError && Date.now() < deadline) continue;
         if (err instanceof ConnectionLostError) throw new BrokerUnavailableError(unreachable(), { cause: err });
@@ -152,19 +208,32 @@ export class RedisBroker implements Broker {
   async consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<Consumer> {
     if (this.closed) throw new BrokerUnavailableError('Cannot consume: the Redis broker is closed.');
     if (!options.queues.length) throw new Error('consume() needs at least one queue.');
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1) throw new Error(`prefetch must be a whole number >= 1, got ${options.prefetch}.`);
+    if (!Number.isInteger(options.prefetch) || options.prefetch < 1)
+      throw new Error(`prefetch must be a whole number >= 1, got ${options.prefetch}.`);
     await this.connect();
     const { cmd, gate, acks, restorer } = this.commands();
-    await withReconnect(cmd, gate, Infinity, () => '', () => {
-      const tx = cmd.multi();
-      for (const q of options.queues) this.declareOn(tx, q);
-      return tx.exec();
-    });
+    await withReconnect(
+      cmd,
+      gate,
+      Infinity,
+      () => '',
+      () => {
+        const tx = cmd.multi();
+        for (const q of options.queues) this.declareOn(tx, q);
+        return tx.exec();
+      },
+    );
     for (const q of options.queues) this.declared.add(q);
     const conn = createRedisConnection(this.endpoint, 'consume', this.health, this.options.redis.reconnectMaxDelay);
     const consumer = new RedisConsumer(
       {
-        conn, cmd, cmdGate: gate, keys: this.keys, acks, restorer, logger: this.logger,
+        conn,
+        cmd,
+        cmdGate: gate,
+        keys: this.keys,
+        acks,
+        restorer,
+        logger: this.logger,
         blockTimeout: this.options.redis.blockTimeout,
         restoreInterval: this.options.redis.restoreInterval,
         closeTimeout: this.options.publishTimeout,
@@ -182,21 +251,31 @@ export class RedisBroker implements Broker {
     const { cmd, gate } = this.commands();
     const buckets = this.keys.buckets(queue);
     const delayed = this.keys.delayed(queue);
-    const res = await withReconnect(cmd, gate, Date.now() + this.options.publishTimeout, () => `Could not purge queue "${queue}": Redis at ${this.describe()} is unreachable.`, () => {
-      const tx = cmd.multi();
-      for (const b of buckets) tx.llen(b);
-      tx.zcard(delayed);
-      tx.del(...buckets, delayed);
-      return tx.exec();
-    });
+    const res = await withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.options.publishTimeout,
+      () => `Could not purge queue "${queue}": Redis at ${this.describe()} is unreachable.`,
+      () => {
+        const tx = cmd.multi();
+        for (const b of buckets) tx.llen(b);
+        tx.zcard(delayed);
+        tx.del(...buckets, delayed);
+        return tx.exec();
+      },
+    );
     return (res ?? []).slice(0, buckets.length + 1).reduce((n, [, v]) => n + Number(v), 0);
   }
 
   /** Messages held in the queue's delayed set (countdown, eta, retries, deferred), due or not yet moved. */
   async delayedLength(queue: string): Promise<number> {
     const { cmd, gate } = this.commands();
-    return withReconnect(cmd, gate, Date.now() + this.options.publishTimeout, () => `Could not read the delayed messages of queue "${queue}": Redis at ${this.describe()} is unreachable.`, () =>
-      cmd.zcard(this.keys.delayed(queue)),
+    return withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.options.publishTimeout,
+      () => `Could not read the delayed messages of queue "${queue}": Redis at ${this.describe()} is unreachable.`,
+      () => cmd.zcard(this.keys.delayed(queue)),
     );
   }
 
@@ -204,8 +283,12 @@ export class RedisBroker implements Broker {
   async reserveRateSlot(key: string, intervalMs: number, maxHoldMs: number): Promise<number> {
     const { cmd, gate } = this.commands();
     const hold = Number.isFinite(maxHoldMs) ? maxHoldMs : Number.MAX_SAFE_INTEGER;
-    return withReconnect(cmd, gate, Date.now() + this.options.publishTimeout, () => `Could not take a rate-limit slot: Redis at ${this.describe()} is unreachable.`, () =>
-      RATE_SLOT_SCRIPT.run<number>(cmd, [this.keys.rateSlot(key)], [String(Math.ceil(intervalMs)), String(hold)]),
+    return withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.options.publishTimeout,
+      () => `Could not take a rate-limit slot: Redis at ${this.describe()} is unreachable.`,
+      () => RATE_SLOT_SCRIPT.run<number>(cmd, [this.keys.rateSlot(key)], [String(Math.ceil(intervalMs)), String(hold)]),
     );
   }
 
@@ -218,31 +301,47 @@ export class RedisBroker implements Broker {
   /** Ready messages in the queue's four bucket lists (not the delayed ones, not the delivered ones). */
   async queueLength(queue: string): Promise<number> {
     const { cmd, gate } = this.commands();
-    const res = await withReconnect(cmd, gate, Date.now() + this.options.publishTimeout, () => `Could not read the length of queue "${queue}": Redis at ${this.describe()} is unreachable.`, () => {
-      const p = cmd.pipeline();
-      for (const b of this.keys.buckets(queue)) p.llen(b);
-      return p.exec();
-    });
+    const res = await withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.options.publishTimeout,
+      () => `Could not read the length of queue "${queue}": Redis at ${this.describe()} is unreachable.`,
+      () => {
+        const p = cmd.pipeline();
+        for (const b of this.keys.buckets(queue)) p.llen(b);
+        return p.exec();
+      },
+    );
     return (res ?? []).reduce((n, [, v]) => n + Number(v), 0);
   }
 
   async readDeadLetters(queue: string, limit = 100): Promise<DeadLetter[]> {
     const { cmd, gate } = this.commands();
-    const items = await withReconnect(cmd, gate, Date.now() + this.options.publishTimeout, () => `Could not read the dead letters of queue "${queue}": Redis at ${this.describe()} is unreachable.`, () =>
-      cmd.lrange(this.keys.list(deadLetterQueueOf(queue)), 0, Math.max(0, limit - 1)),
+    const items = await withReconnect(
+      cmd,
+      gate,
+      Date.now() + this.options.publishTimeout,
+      () => `Could not read the dead letters of queue "${queue}": Redis at ${this.describe()} is unreachable.`,
+      () => cmd.lrange(this.keys.list(deadLetterQueueOf(queue)), 0, Math.max(0, limit - 1)),
     );
     return items.map((item) => toDeadLetter(item, queue));
   }
 
   /** Fanout/topic: PUBLISH on `/<db>.<exchange>[/<key>]`; direct: LPUSH to the bound queues (celery-wire.md 3.4, 3.7). */
   async publishToExchange(exchange: ExchangeSpec, routingKey: string, message: TaskMessage): Promise<void> {
-    if (this.closed) throw new BrokerUnavailableError(`Cannot publish to exchange "${exchange.name}": the Redis broker is closed.`);
+    if (this.closed)
+      throw new BrokerUnavailableError(`Cannot publish to exchange "${exchange.name}": the Redis broker is closed.`);
     await this.exchanges().publish(exchange, routingKey, message);
   }
 
   /** Fanout/topic: PSUBSCRIBE on the shared subscriber; direct: BRPOP on the shared reader. Both bind the queue in `_kombu.binding.<exchange>`. */
-  async listen(exchange: ExchangeSpec, queue: ListenerQueueSpec, handler: ExchangeHandler): Promise<() => Promise<void>> {
-    if (this.closed) throw new BrokerUnavailableError(`Cannot listen to exchange "${exchange.name}": the Redis broker is closed.`);
+  async listen(
+    exchange: ExchangeSpec,
+    queue: ListenerQueueSpec,
+    handler: ExchangeHandler,
+  ): Promise<() => Promise<void>> {
+    if (this.closed)
+      throw new BrokerUnavailableError(`Cannot listen to exchange "${exchange.name}": the Redis broker is closed.`);
     return this.exchanges().listen(exchange, queue, handler);
   }
 
@@ -258,10 +357,16 @@ export class RedisBroker implements Broker {
     await Promise.all([...consumers.map((c) => c.stop()), this.router?.close()]);
     await Promise.all([this.subscriber?.close(), this.reader?.close()]);
     if (this.cmd) {
-      await this.acks!.drain(deadline).catch((err) => this.logger.warn(`Closing: ${(err as Error).message} They stay in unacked and are restored after the visibility timeout.`));
+      await this.acks!.drain(deadline).catch((err) =>
+        this.logger.warn(
+          `Closing: ${(err as Error).message} They stay in unacked and are restored after the visibility timeout.`,
+        ),
+      );
       for (const c of consumers) {
         const n = await c.returnUnsettled(deadline).catch((err) => {
-          this.logger.warn(`Closing: could not return unsettled deliveries to their queues (${(err as Error).message}); they are restored after the visibility timeout.`);
+          this.logger.warn(
+            `Closing: could not return unsettled deliveries to their queues (${(err as Error).message}); they are restored after the visibility timeout.`,
+          );
           return 0;
         });
         if (n) this.logger.log(`Closing: returned ${n} unsettled deliveries to their queues.`);
@@ -279,7 +384,13 @@ export class RedisBroker implements Broker {
       this.cmd = createRedisConnection(this.endpoint, 'commands', this.health, this.options.redis.reconnectMaxDelay);
       this.gate = new ReadyGate(this.cmd);
       this.acks = new AckBatcher(this.cmd, this.gate, this.keys);
-      this.restorer = new UnackedRestorer(this.cmd, this.gate, this.keys, this.options.redis.visibilityTimeout, this.logger);
+      this.restorer = new UnackedRestorer(
+        this.cmd,
+        this.gate,
+        this.keys,
+        this.options.redis.visibilityTimeout,
+        this.logger,
+      );
       this.mover = new DelayedMover(this.cmd, this.gate, this.keys, this.logger);
     }
     return { cmd: this.cmd, gate: this.gate!, acks: this.acks!, restorer: this.restorer! };
@@ -290,13 +401,30 @@ export class RedisBroker implements Broker {
     const { cmd, gate } = this.commands();
     const o = this.options;
     return (this.router = new RedisExchangeRouter({
-      cmd, gate, keys: this.keys, db: this.endpoint.db, timeoutMs: o.publishTimeout, describe: () => this.describe(), logger: this.logger,
-      subscriber: () => (this.subscriber ??= new RedisSubscriber(this.endpoint, this.health, {
+      cmd,
+      gate,
+      keys: this.keys,
+      db: this.endpoint.db,
+      timeoutMs: o.publishTimeout,
+      describe: () => this.describe(),
+      logger: this.logger,
+      subscriber: () =>
+        (this.subscriber ??= new RedisSubscriber(this.endpoint, this.health, {
           mode: 'psubscribe',
           reconnectMaxDelay: o.redis.reconnectMaxDelay,
           onListenerError: (err) => this.logger.error(`An exchange listener threw: ${err.message}`),
         })),
-      reader: () => (this.reader ??= new DirectQueueReader(this.endpoint, this.health, o.redis.reconnectMaxDelay, this.keys, cmd, gate, o.redis.blockTimeout, this.logger)),
+      reader: () =>
+        (this.reader ??= new DirectQueueReader(
+          this.endpoint,
+          this.health,
+          o.redis.reconnectMaxDelay,
+          this.keys,
+          cmd,
+          gate,
+          o.redis.blockTimeout,
+          this.logger,
+        )),
     }));
   }
 
@@ -314,7 +442,13 @@ function toDeadLetter(item: string, queue: string): DeadLetter {
   } catch {
     rec = { raw: item, reason: 'unreadable dead-letter record' };
   }
-  const placeholder = (raw: string): TaskMessage => ({ headers: {}, properties: {}, contentType: '', contentEncoding: '', body: Buffer.from(raw, 'utf8') });
+  const placeholder = (raw: string): TaskMessage => ({
+    headers: {},
+    properties: {},
+    contentType: '',
+    contentEncoding: '',
+    body: Buffer.from(raw, 'utf8'),
+  });
   let message: TaskMessage;
   try {
     message = rec.envelope ? messageOf(rec.envelope) : placeholder(rec.raw ?? '');

@@ -3,7 +3,13 @@ import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { Consumer, ConsumeOptions, DeliveryHandler, deadLetterQueueOf } from '../broker.interface';
 import { PRIORITY_STEPS, RedisKeys } from './redis-keys';
-import { ConnectionLostError, ReadyGate, closeConnection, untilClosed, withReconnect } from '../../transports/redis/redis.connection';
+import {
+  ConnectionLostError,
+  ReadyGate,
+  closeConnection,
+  untilClosed,
+  withReconnect,
+} from '../../transports/redis/redis.connection';
 import { UnackedRestorer } from './redis.restorer';
 import { AckBatcher } from './redis-ack.batcher';
 import { DeliverySettler, RedisDelivery, deadLetterRecord } from './redis.delivery';
@@ -12,7 +18,8 @@ import { DEAD_LETTER_SCRIPT } from './lua/dead-letter.script';
 import { DEFER_SCRIPT } from './lua/defer.script';
 import { watchBlocking } from '../../transports/redis/blocking.watchdog';
 
-const STUCK = 'A blocking wait got no answer 5 s past its timeout: the connection looks dead; reconnecting it and the command connection.';
+const STUCK =
+  'A blocking wait got no answer 5 s past its timeout: the connection looks dead; reconnecting it and the command connection.';
 
 /** How long the receipt of a reserve call is kept: far longer than any reconnect. */
 const RECEIPT_TTL_MS = 600_000;
@@ -142,8 +149,17 @@ export class RedisConsumer implements Consumer, DeliverySettler {
   async defer(d: RedisDelivery, at: Date): Promise<boolean> {
     this.forget(d);
     const { keys, cmd } = this.deps;
-    const moved = await withReconnect(cmd, this.deps.cmdGate, Infinity, () => '', () =>
-      DEFER_SCRIPT.run<number>(cmd, [keys.unacked, keys.unackedIndex, keys.delayed(d.queue)], [d.tag, at.getTime(), d.raw]),
+    const moved = await withReconnect(
+      cmd,
+      this.deps.cmdGate,
+      Infinity,
+      () => '',
+      () =>
+        DEFER_SCRIPT.run<number>(
+          cmd,
+          [keys.unacked, keys.unackedIndex, keys.delayed(d.queue)],
+          [d.tag, at.getTime(), d.raw],
+        ),
     );
     return moved === 1;
   }
@@ -154,8 +170,12 @@ export class RedisConsumer implements Consumer, DeliverySettler {
     const dlq = keys.list(deadLetterQueueOf(d.queue));
     const record = deadLetterRecord(d, reason);
     // Idempotent: a second run finds the entry gone and pushes nothing.
-    await withReconnect(cmd, this.deps.cmdGate, Infinity, () => '', () =>
-      DEAD_LETTER_SCRIPT.run(cmd, [keys.unacked, keys.unackedIndex, dlq], [d.tag, record]),
+    await withReconnect(
+      cmd,
+      this.deps.cmdGate,
+      Infinity,
+      () => '',
+      () => DEAD_LETTER_SCRIPT.run(cmd, [keys.unacked, keys.unackedIndex, dlq], [d.tag, record]),
     );
   }
 
@@ -189,13 +209,22 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         if (got >= asked || this.stopped) continue;
         this.phase = 'wait';
         const key = this.deps.keys.bucket(this.options.queues[this.turn % this.options.queues.length]);
-        await untilClosed(this.deps.conn, watchBlocking(this.deps.conn, this.deps.conn.blmove(key, key, 'RIGHT', 'RIGHT', this.waitSeconds()), this.waitSeconds(), { onStuck: () => this.deps.logger.warn(STUCK), alsoReconnect: [this.deps.cmd] }));
+        await untilClosed(
+          this.deps.conn,
+          watchBlocking(
+            this.deps.conn,
+            this.deps.conn.blmove(key, key, 'RIGHT', 'RIGHT', this.waitSeconds()),
+            this.waitSeconds(),
+            { onStuck: () => this.deps.logger.warn(STUCK), alsoReconnect: [this.deps.cmd] },
+          ),
+        );
         lastError = '';
       } catch (err) {
         if (this.stopped) break;
         if (err instanceof ConnectionLostError) continue; // the gate waits for the reconnect
         const msg = (err as Error).message;
-        if (msg !== lastError) this.deps.logger.error(`Consuming ${this.options.queues.join(', ')} failed: ${msg}. Retrying.`);
+        if (msg !== lastError)
+          this.deps.logger.error(`Consuming ${this.options.queues.join(', ')} failed: ${msg}. Retrying.`);
         lastError = msg;
         await new Promise((r) => setTimeout(r, this.deps.blockTimeout * 1000));
       } finally {
@@ -241,7 +270,16 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         RESERVE_SCRIPT.run<(string | number)[]>(
           conn,
           [keys.unacked, keys.unackedIndex, this.receiptKey, ...order.delayed, ...order.keys],
-          [room, (now / 1000).toFixed(6), `${this.id}.${seq}.`, String(seq), RECEIPT_TTL_MS, now, order.delayed.length, ...order.queues],
+          [
+            room,
+            (now / 1000).toFixed(6),
+            `${this.id}.${seq}.`,
+            String(seq),
+            RECEIPT_TTL_MS,
+            now,
+            order.delayed.length,
+            ...order.queues,
+          ],
         ),
       );
     } catch (err) {
@@ -268,18 +306,39 @@ export class RedisConsumer implements Consumer, DeliverySettler {
   private async recoverLostReserve(deadline: number, always = false): Promise<void> {
     const seq = this.lostReserve;
     if (seq === null) {
-      if (always) await withReconnect(this.deps.cmd, this.deps.cmdGate, deadline, () => '', () => this.deps.cmd.del(this.receiptKey));
+      if (always)
+        await withReconnect(
+          this.deps.cmd,
+          this.deps.cmdGate,
+          deadline,
+          () => '',
+          () => this.deps.cmd.del(this.receiptKey),
+        );
       return;
     }
     const { cmd, cmdGate } = this.deps;
-    const receipt = await withReconnect(cmd, cmdGate, deadline, () => '', () => cmd.get(this.receiptKey));
+    const receipt = await withReconnect(
+      cmd,
+      cmdGate,
+      deadline,
+      () => '',
+      () => cmd.get(this.receiptKey),
+    );
     const [head, ...tags] = (receipt ?? '').split('\n');
     if (receipt && head === String(seq) && tags.length) {
       const n = await this.deps.restorer.restoreTags(tags, 'R', deadline);
-      this.deps.logger.warn(`A reserve reply from Redis was lost in a disconnect; ${n} message(s) it had taken were put back on their queues.`);
+      this.deps.logger.warn(
+        `A reserve reply from Redis was lost in a disconnect; ${n} message(s) it had taken were put back on their queues.`,
+      );
     }
     this.lostReserve = null;
-    await withReconnect(cmd, cmdGate, deadline, () => '', () => cmd.del(this.receiptKey));
+    await withReconnect(
+      cmd,
+      cmdGate,
+      deadline,
+      () => '',
+      () => cmd.del(this.receiptKey),
+    );
   }
 
   private async restoreVisible(): Promise<void> {

@@ -57,26 +57,44 @@ export class UnackedRestorer {
 
   /** Every step here is idempotent (reads, compare-and-move), so it is simply sent again after a reconnect. */
   private retry<T>(deadline: number, op: () => Promise<T>): Promise<T> {
-    return withReconnect(this.conn, this.gate, deadline, () => 'Redis did not come back in time to restore unacked messages.', op);
+    return withReconnect(
+      this.conn,
+      this.gate,
+      deadline,
+      () => 'Redis did not come back in time to restore unacked messages.',
+      op,
+    );
   }
 
   private async restoreOne(tag: string, value: Buffer | null, direction: 'R' | 'L', deadline: number): Promise<number> {
     if (!value) {
       // An index member without a hash value (acked between our reads, or torn by another client): drop it.
-      return this.retry(deadline, () => REQUEUE_SCRIPT.run<number>(this.conn, [this.keys.unacked, this.keys.unackedIndex], [tag, '', '', direction]));
+      return this.retry(deadline, () =>
+        REQUEUE_SCRIPT.run<number>(this.conn, [this.keys.unacked, this.keys.unackedIndex], [tag, '', '', direction]),
+      );
     }
     const entry = parseUnackedEntry(value.toString('utf8'));
     if (!entry) {
-      this.logger.error(`Unacked entry ${tag} is not [envelope, exchange, routing_key]; left in place for a person to inspect.`);
+      this.logger.error(
+        `Unacked entry ${tag} is not [envelope, exchange, routing_key]; left in place for a person to inspect.`,
+      );
       return 0;
     }
     const queues = await this.retry(deadline, () => this.lookup(entry.exchange, entry.routingKey));
     if (!queues.length) {
-      this.logger.error(`Cannot restore unacked message ${tag}: exchange "${entry.exchange}" has no queue bound for routing key "${entry.routingKey}". Left in unacked.`);
+      this.logger.error(
+        `Cannot restore unacked message ${tag}: exchange "${entry.exchange}" has no queue bound for routing key "${entry.routingKey}". Left in unacked.`,
+      );
       return 0;
     }
     const targets = queues.map((q) => this.keys.bucket(q, entry.priority));
-    return this.retry(deadline, () => REQUEUE_SCRIPT.run<number>(this.conn, [this.keys.unacked, this.keys.unackedIndex, ...targets], [tag, value, entry.restored, direction]));
+    return this.retry(deadline, () =>
+      REQUEUE_SCRIPT.run<number>(
+        this.conn,
+        [this.keys.unacked, this.keys.unackedIndex, ...targets],
+        [tag, value, entry.restored, direction],
+      ),
+    );
   }
 
   /** kombu's `_lookup`: the default exchange routes to the queue named by the key; others read the binding set. */

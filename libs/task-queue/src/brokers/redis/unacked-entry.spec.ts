@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { parseUnackedEntry } from './unacked-entry';
 import { CELERY_FIXTURES } from '../../../../../test/support/celery-vectors';
 
-const vector = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-unacked-entry.json'), 'utf8')) as { hset_value_raw: string };
+const vector = JSON.parse(readFileSync(join(CELERY_FIXTURES, 'redis-unacked-entry.json'), 'utf8')) as {
+  hset_value_raw: string;
+};
 
 describe('parseUnackedEntry', () => {
   it('restores a captured kombu entry marked redelivered in headers and delivery_info', () => {
@@ -17,7 +19,8 @@ describe('parseUnackedEntry', () => {
   });
 
   it('keeps long integers digit for digit', () => {
-    const raw = '[{"body": "e30=", "headers": {"big": 123456789012345678901}, "properties": {"delivery_info": {"exchange": "", "routing_key": "q"}, "priority": 6}}, "", "q"]';
+    const raw =
+      '[{"body": "e30=", "headers": {"big": 123456789012345678901}, "properties": {"delivery_info": {"exchange": "", "routing_key": "q"}, "priority": 6}}, "", "q"]';
     const e = parseUnackedEntry(raw)!;
     expect(e.restored).toContain('123456789012345678901');
     expect(e.restored).toContain('"headers": {"redelivered": true, "big"');
@@ -26,7 +29,11 @@ describe('parseUnackedEntry', () => {
   });
 
   it('gives back a wrapped non-envelope item exactly as it was', () => {
-    const raw = JSON.stringify([{ headers: { redelivered: true }, properties: { delivery_info: {} }, taskq_raw: 'not json {' }, '', 'q']);
+    const raw = JSON.stringify([
+      { headers: { redelivered: true }, properties: { delivery_info: {} }, taskq_raw: 'not json {' },
+      '',
+      'q',
+    ]);
     expect(parseUnackedEntry(raw)).toMatchObject({ restored: 'not json {', routingKey: 'q' });
   });
 

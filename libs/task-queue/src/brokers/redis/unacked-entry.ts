@@ -30,7 +30,8 @@ export function parseUnackedEntry(value: string): UnackedEntry | null {
   if (!m || typeof m !== 'object' || Array.isArray(m)) return null;
   const env = m as Record<string, unknown>;
   // An item that was never an envelope, wrapped by the reserve script: give back the item itself.
-  if (typeof env.taskq_raw === 'string' && env.body === undefined) return { restored: env.taskq_raw, exchange, routingKey, priority: 0 };
+  if (typeof env.taskq_raw === 'string' && env.body === undefined)
+    return { restored: env.taskq_raw, exchange, routingKey, priority: 0 };
   const props = (env.properties && typeof env.properties === 'object' ? env.properties : {}) as Record<string, unknown>;
   return { restored: markRedeliveredText(value, env), exchange, routingKey, priority: props.priority };
 }
@@ -46,7 +47,9 @@ function markRedeliveredText(entryText: string, env: Record<string, unknown>): s
   }
   // Keep the digits: cut the envelope text out of `[<envelope>, "ex", "rk"]` and edit it in place.
   let text = envelopeTextOf(entryText);
-  text = text.replace(/("headers"\s*:\s*\{)/, '$1"redelivered": true, ').replace(/("delivery_info"\s*:\s*\{)/, '$1"redelivered": true, ');
+  text = text
+    .replace(/("headers"\s*:\s*\{)/, '$1"redelivered": true, ')
+    .replace(/("delivery_info"\s*:\s*\{)/, '$1"redelivered": true, ');
   return text.replace(/"redelivered": true, \}/g, '"redelivered": true}');
 }
 

@@ -5,7 +5,9 @@ import { RedisScript } from '../../transports/redis/redis-script';
  * The state changes only when the event outranks the stored one; a new task past `maxTasks`
  * pops the oldest from the index and deletes their hashes (trim on write: memory stays flat).
  */
-export const RECORD_SCRIPT = new RedisScript('taskq-monitor-record', `
+export const RECORD_SCRIPT = new RedisScript(
+  'taskq-monitor-record',
+  `
 -- KEYS[1] index zset (id -> first seen ms)   KEYS[2] the task's hash   KEYS[3] the parent's hash or ''
 -- ARGV[1] id  ARGV[2] first-seen ms  ARGV[3] ttl s  ARGV[4] max tasks  ARGV[5] state or ''  ARGV[6] rank
 -- ARGV[7] hash key prefix  ARGV[8..] field, value pairs
@@ -27,4 +29,5 @@ if added == 1 then
   end
 end
 return added
-`);
+`,
+);

@@ -11,7 +11,10 @@ export class AmqpFailoverTarget {
   private readonly entries: BrokerUrlEntry[];
   private index = 0;
 
-  constructor(url: string, private readonly heartbeat?: number) {
+  constructor(
+    url: string,
+    private readonly heartbeat?: number,
+  ) {
     this.entries = parseBrokerUrl(url, 'brokerUrl').entries;
   }
 

@@ -40,7 +40,9 @@ export class AmqpConnection extends EventEmitter {
   ) {
     super();
     if (!/^amqps?:\/\//i.test(url)) {
-      throw new ConfigurationError(`${maskUrl(url)} is not an AMQP URL: use amqp://user:pass@host:port/vhost or amqps://…`);
+      throw new ConfigurationError(
+        `${maskUrl(url)} is not an AMQP URL: use amqp://user:pass@host:port/vhost or amqps://…`,
+      );
     }
     this.logger = new Logger(options.name);
     this.setMaxListeners(0);
@@ -56,7 +58,9 @@ export class AmqpConnection extends EventEmitter {
     const model = await this.recovering();
     await withTimeout(model.waitForConnect(), timeoutMs, () => this.unavailable(timeoutMs));
     if (!this.connected) {
-      await withTimeout(new Promise<void>((r) => this.once('connect', () => r())), timeoutMs, () => this.unavailable(timeoutMs));
+      await withTimeout(new Promise<void>((r) => this.once('connect', () => r())), timeoutMs, () =>
+        this.unavailable(timeoutMs),
+      );
     }
   }
 
@@ -68,12 +72,15 @@ export class AmqpConnection extends EventEmitter {
     const opening = confirm ? model.createConfirmChannel() : model.createChannel();
     // A channel that opens after we gave up waiting is closed, not leaked.
     let gaveUp = false;
-    opening.then((ch) => {
-      // A channel error with no listener would be rethrown by EventEmitter and take the whole
-      // connection down; owners add their own listeners, this one keeps the floor.
-      ch.on('error', (err: Error) => this.logger.debug(`Channel error: ${err.message}`));
-      if (gaveUp) void closeChannelQuietly(ch);
-    }, () => undefined);
+    opening.then(
+      (ch) => {
+        // A channel error with no listener would be rethrown by EventEmitter and take the whole
+        // connection down; owners add their own listeners, this one keeps the floor.
+        ch.on('error', (err: Error) => this.logger.debug(`Channel error: ${err.message}`));
+        if (gaveUp) void closeChannelQuietly(ch);
+      },
+      () => undefined,
+    );
     return withTimeout(opening, timeoutMs, () => {
       gaveUp = true;
       return this.unavailable(timeoutMs);
@@ -85,11 +92,15 @@ export class AmqpConnection extends EventEmitter {
     this.closed = true;
     const model = this.model ?? (this.opening ? await this.opening.catch(() => null) : null);
     this.connected = false;
-    if (model) await settleWithin(model.close().catch((err: Error) => this.logger.warn(`Closing the connection: ${err.message}`)));
+    if (model)
+      await settleWithin(
+        model.close().catch((err: Error) => this.logger.warn(`Closing the connection: ${err.message}`)),
+      );
   }
 
   private recovering(): Promise<RecoveringChannelModel> {
-    if (this.closed) return Promise.reject(new BrokerUnavailableError(`The AMQP connection to ${maskUrl(this.url)} is closed.`));
+    if (this.closed)
+      return Promise.reject(new BrokerUnavailableError(`The AMQP connection to ${maskUrl(this.url)} is closed.`));
     this.opening ??= this.open();
     return this.opening;
   }
@@ -115,7 +126,9 @@ export class AmqpConnection extends EventEmitter {
     model.on('disconnect', (err: Error) => {
       this.connected = false;
       this.lastError = err;
-      this.logger.warn(`Lost the connection to ${failover.isList ? failover.current : maskUrl(this.url)}: ${err.message}. Reconnecting.`);
+      this.logger.warn(
+        `Lost the connection to ${failover.isList ? failover.current : maskUrl(this.url)}: ${err.message}. Reconnecting.`,
+      );
       if (failover.isList) failover.next();
       this.emit('disconnect', err);
     });

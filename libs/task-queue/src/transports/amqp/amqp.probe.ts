@@ -34,7 +34,12 @@ export async function probeAmqp(entry: BrokerUrlEntry, timeoutMs: number): Promi
     const message = (err as Error).message ?? String(err);
     if (AMQP_AUTH_ERROR.test(message)) throw new BrokerAuthenticationError(user, where, 'ACCESS_REFUSED (403)');
     if (AMQP_VHOST_ERROR.test(message)) {
-      throw new BrokerPermissionError(user, where, [`access to vhost "${entry.path || '/'}"`], 'Grant it with `rabbitmqctl set_permissions -p <vhost> <user> ".*" ".*" ".*"`.');
+      throw new BrokerPermissionError(
+        user,
+        where,
+        [`access to vhost "${entry.path || '/'}"`],
+        'Grant it with `rabbitmqctl set_permissions -p <vhost> <user> ".*" ".*" ".*"`.',
+      );
     }
     throw err;
   }

@@ -35,7 +35,10 @@ export class AmqpPublisher {
   private drained: Promise<unknown> | null = null;
   private readonly lost = new WeakMap<ConfirmChannel, Promise<never>>();
 
-  constructor(private readonly connection: AmqpConnection, private readonly logger: Logger) {
+  constructor(
+    private readonly connection: AmqpConnection,
+    private readonly logger: Logger,
+  ) {
     this.keeper = new AmqpChannelKeeper<ConfirmChannel>(connection, true, logger, 'publisher');
   }
 
@@ -47,7 +50,8 @@ export class AmqpPublisher {
       if (remaining <= 0) {
         throw new BrokerUnavailableError(
           `Publishing to "${out.routingKey}" was not confirmed by RabbitMQ within ${timeoutMs} ms` +
-            (lastError ? ` (last error: ${lastError.message})` : '') + '.',
+            (lastError ? ` (last error: ${lastError.message})` : '') +
+            '.',
           { cause: lastError },
         );
       }
@@ -59,10 +63,15 @@ export class AmqpPublisher {
       } catch (err) {
         if (err instanceof TaskQueueError && !(err instanceof BrokerUnavailableError)) throw err;
         if ((err as Error).message === 'message nacked') {
-          throw new BrokerUnavailableError(`RabbitMQ refused (nack) the message for "${out.routingKey}": it could not store it.`);
+          throw new BrokerUnavailableError(
+            `RabbitMQ refused (nack) the message for "${out.routingKey}": it could not store it.`,
+          );
         }
         lastError = err as Error;
-        if (attempt === 0) this.logger.warn(`Publishing to "${out.routingKey}" failed (${lastError.message}); retrying for up to ${timeoutMs} ms.`);
+        if (attempt === 0)
+          this.logger.warn(
+            `Publishing to "${out.routingKey}" failed (${lastError.message}); retrying for up to ${timeoutMs} ms.`,
+          );
         const pause = Math.min(RETRY_FIRST_MS * 2 ** attempt, RETRY_MAX_MS, Math.max(0, deadline - Date.now()));
         await new Promise((r) => setTimeout(r, pause));
       }
@@ -89,7 +98,8 @@ export class AmqpPublisher {
     let lost = this.lost.get(channel);
     if (!lost) {
       lost = new Promise<never>((_, reject) => {
-        const onDisconnect = (err?: Error) => done(new Error(`the connection was lost before the confirm${err ? ` (${err.message})` : ''}`));
+        const onDisconnect = (err?: Error) =>
+          done(new Error(`the connection was lost before the confirm${err ? ` (${err.message})` : ''}`));
         const onClose = () => done(new Error('the channel closed before the confirm'));
         const done = (err: Error) => {
           this.connection.off('disconnect', onDisconnect);
@@ -108,14 +118,21 @@ export class AmqpPublisher {
   private async send(channel: ConfirmChannel, out: AmqpOutgoing, remaining: number): Promise<void> {
     if (this.drained) await this.drained;
     const confirmed = new Promise<void>((resolve, reject) => {
-      const written = channel.publish(out.exchange, out.routingKey, out.content, out.options, (err) => (err ? reject(err) : resolve()));
+      const written = channel.publish(out.exchange, out.routingKey, out.content, out.options, (err) =>
+        err ? reject(err) : resolve(),
+      );
       if (!written && !this.drained) {
         // amqplib buffered the frame: let later publishes wait for the socket to drain.
         // A channel of a connection that died may never emit 'drain' nor 'close' (seen after a
         // cluster node was killed under load): every later publish would wait here forever.
         const done = new AbortController(); // removes the listeners of the events that did not come
         const { signal } = done;
-        this.drained = Promise.race([once(channel, 'drain', { signal }), once(channel, 'close', { signal }), once(this.connection, 'disconnect', { signal }), drainBound()])
+        this.drained = Promise.race([
+          once(channel, 'drain', { signal }),
+          once(channel, 'close', { signal }),
+          once(this.connection, 'disconnect', { signal }),
+          drainBound(),
+        ])
           .catch(() => undefined)
           .finally(() => {
             done.abort();
@@ -128,7 +145,9 @@ export class AmqpPublisher {
     // A confirm pending on a connection that died may never be settled: stop waiting for it when the
     // connection is lost, the channel closes or the publish's time is up, and publish again.
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no confirm within ${remaining} ms`)), remaining)));
+    const late = new Promise<never>(
+      (_, reject) => (timer = setTimeout(() => reject(new Error(`no confirm within ${remaining} ms`)), remaining)),
+    );
     try {
       await Promise.race([confirmed, late, this.lostOf(channel)]);
     } finally {

@@ -12,10 +12,14 @@ describe('amqplib loader', () => {
     expect(retagForAmqplib(table('L', long))).toEqual(table('l', long));
     const inner = Buffer.concat([Buffer.from('U'), Buffer.from([0xff, 0xfe])]);
     const arr = Buffer.concat([Buffer.from([0, 0, 0, inner.length]), inner]);
-    expect(retagForAmqplib(table('A', arr))).toEqual(table('A', Buffer.concat([Buffer.from([0, 0, 0, inner.length]), Buffer.from('s'), Buffer.from([0xff, 0xfe])])));
+    expect(retagForAmqplib(table('A', arr))).toEqual(
+      table('A', Buffer.concat([Buffer.from([0, 0, 0, inner.length]), Buffer.from('s'), Buffer.from([0xff, 0xfe])])),
+    );
     const nested = table('L', long);
     const f = Buffer.concat([Buffer.from([0, 0, 0, nested.length]), nested]);
-    expect(retagForAmqplib(table('F', f))).toEqual(table('F', Buffer.concat([Buffer.from([0, 0, 0, nested.length]), table('l', long)])));
+    expect(retagForAmqplib(table('F', f))).toEqual(
+      table('F', Buffer.concat([Buffer.from([0, 0, 0, nested.length]), table('l', long)])),
+    );
   });
 
   it('leaves tables without those tags, and tables it cannot walk, as they are', () => {

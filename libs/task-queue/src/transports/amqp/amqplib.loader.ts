@@ -19,14 +19,19 @@ export function loadAmqplib(): typeof import('amqplib') {
   if (amqplib) return amqplib;
   assertOptionalPeer('amqplib', 'An amqp:// URL');
   const root = dirname(require.resolve('amqplib'));
-  const codec = require(join(root, 'lib', 'codec.js')) as { decodeFields: (b: Buffer) => unknown; tqRetagged?: boolean };
+  const codec = require(join(root, 'lib', 'codec.js')) as {
+    decodeFields: (b: Buffer) => unknown;
+    tqRetagged?: boolean;
+  };
   if (!codec.tqRetagged) {
     const original = codec.decodeFields;
     codec.decodeFields = (slice: Buffer) => original(retagForAmqplib(slice));
     codec.tqRetagged = true;
   }
   amqplib = require('amqplib') as typeof import('amqplib');
-  const defs = require(join(root, 'lib', 'defs.js')) as { decode(id: number, buf: Buffer): { headers?: Record<string, unknown> } };
+  const defs = require(join(root, 'lib', 'defs.js')) as {
+    decode(id: number, buf: Buffer): { headers?: Record<string, unknown> };
+  };
   if (!decodesSignedLong(defs)) {
     new Logger('AmqpBroker').warn(
       'amqplib was loaded before the task queue could extend its header decoder: a message with an integer header ' +
@@ -37,7 +42,23 @@ export function loadAmqplib(): typeof import('amqplib') {
 }
 
 /** Fixed payload sizes of the field types (after the tag byte). */
-const FIXED: Record<string, number> = { t: 1, b: 1, B: 1, s: 2, u: 2, U: 2, I: 4, i: 4, f: 4, l: 8, L: 8, d: 8, T: 8, D: 5, V: 0 };
+const FIXED: Record<string, number> = {
+  t: 1,
+  b: 1,
+  B: 1,
+  s: 2,
+  u: 2,
+  U: 2,
+  I: 4,
+  i: 4,
+  f: 4,
+  l: 8,
+  L: 8,
+  d: 8,
+  T: 8,
+  D: 5,
+  V: 0,
+};
 /** py-amqp tags amqplib lacks → amqplib tags with the same byte layout and signedness. */
 const RETAG: Record<string, string> = { L: 'l', U: 's' };
 

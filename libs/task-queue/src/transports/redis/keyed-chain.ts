@@ -9,7 +9,11 @@ export class KeyedChain {
     const prev = this.chains.get(key) ?? Promise.resolve();
     const next = prev.catch(() => undefined).then(op);
     this.chains.set(key, next);
-    void next.finally(() => { if (this.chains.get(key) === next) this.chains.delete(key); }).catch(() => undefined);
+    void next
+      .finally(() => {
+        if (this.chains.get(key) === next) this.chains.delete(key);
+      })
+      .catch(() => undefined);
     return next;
   }
 

@@ -9,11 +9,18 @@ import type Redis from 'ioredis';
 export class RedisScript {
   readonly sha: string;
 
-  constructor(readonly name: string, readonly lua: string) {
+  constructor(
+    readonly name: string,
+    readonly lua: string,
+  ) {
     this.sha = createHash('sha1').update(lua).digest('hex');
   }
 
-  async run<T = unknown>(conn: Redis, keys: readonly (string | Buffer)[], args: readonly (string | number | Buffer)[]): Promise<T> {
+  async run<T = unknown>(
+    conn: Redis,
+    keys: readonly (string | Buffer)[],
+    args: readonly (string | number | Buffer)[],
+  ): Promise<T> {
     try {
       return (await conn.evalsha(this.sha, keys.length, ...keys, ...args)) as T;
     } catch (err) {

@@ -25,7 +25,10 @@ export interface SentinelOptions {
  * the Sentinels' own password from `?sentinel_password=` or `redis.sentinelPassword`
  * (Celery: `sentinel_kwargs.password`). The DB is the first entry's path.
  */
-export function parseSentinelUrl(url: string, options: SentinelOptions = {}): { db: number; username?: string; password?: string; sentinel: SentinelEndpoint } {
+export function parseSentinelUrl(
+  url: string,
+  options: SentinelOptions = {},
+): { db: number; username?: string; password?: string; sentinel: SentinelEndpoint } {
   const { entries } = parseBrokerUrl(url, 'The Sentinel URL');
   const query = Object.assign({}, ...entries.map((e) => e.query)) as Record<string, string>;
   const name = query.master_name || options.masterName;
@@ -37,7 +40,8 @@ export function parseSentinelUrl(url: string, options: SentinelOptions = {}): { 
   }
   const first = entries[0];
   const db = first.path === '' ? 0 : Number(first.path);
-  if (!Number.isInteger(db) || db < 0) throw new ConfigurationError(`${maskBrokerUrl(url)}: the path must be a Redis DB number (e.g. /0).`);
+  if (!Number.isInteger(db) || db < 0)
+    throw new ConfigurationError(`${maskBrokerUrl(url)}: the path must be a Redis DB number (e.g. /0).`);
   return {
     db,
     username: entries.find((e) => e.username)?.username,

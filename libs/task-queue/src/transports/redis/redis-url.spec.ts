@@ -3,7 +3,14 @@ import { parseRedisUrl } from './redis-url';
 
 describe('parseRedisUrl', () => {
   it('reads host, port, db, user and a percent-encoded password', () => {
-    expect(parseRedisUrl('redis://bob:p%40ss@redis.local:6380/5')).toEqual({ host: 'redis.local', port: 6380, username: 'bob', password: 'p@ss', db: 5, tls: false });
+    expect(parseRedisUrl('redis://bob:p%40ss@redis.local:6380/5')).toEqual({
+      host: 'redis.local',
+      port: 6380,
+      username: 'bob',
+      password: 'p@ss',
+      db: 5,
+      tls: false,
+    });
   });
 
   it('defaults to port 6379 and DB 0, and turns TLS on for rediss://', () => {

@@ -20,14 +20,21 @@ export interface RedisEndpoint {
  * Parses `redis://[user:password@]host:port/db` and `rediss://…` (TLS). The path is the Redis DB
  * number (kombu's "virtual host"), default 0; user and password are percent-decoded.
  */
-export function parseRedisUrl(url: string, tls: import('node:tls').ConnectionOptions = {}, sentinelOptions?: SentinelOptions): RedisEndpoint {
-  if (/^sentinel:/i.test(url.trim())) return { host: '', port: 0, tls: false, ...parseSentinelUrl(url, sentinelOptions) };
+export function parseRedisUrl(
+  url: string,
+  tls: import('node:tls').ConnectionOptions = {},
+  sentinelOptions?: SentinelOptions,
+): RedisEndpoint {
+  if (/^sentinel:/i.test(url.trim()))
+    return { host: '', port: 0, tls: false, ...parseSentinelUrl(url, sentinelOptions) };
   parseBrokerUrl(url, 'The Redis URL'); // refuses raw reserved characters in the password, masked
   let u: URL;
   try {
     u = new URL(url);
   } catch {
-    throw new ConfigurationError(`"${maskUrl(url)}" is not a valid Redis URL. Expected redis://[user:password@]host:port/db or rediss://….`);
+    throw new ConfigurationError(
+      `"${maskUrl(url)}" is not a valid Redis URL. Expected redis://[user:password@]host:port/db or rediss://….`,
+    );
   }
   const scheme = u.protocol.replace(/:$/, '').toLowerCase();
   if (scheme !== 'redis' && scheme !== 'rediss') {

@@ -21,7 +21,12 @@ import { sentinelConnectionOptions } from './redis-sentinel.options';
  * it failed. Instead `untilClosed()` fails such a command and the caller decides (retry, recover),
  * and callers wait for `ready` (ReadyGate) before they send.
  */
-export function createRedisConnection(endpoint: RedisEndpoint, role: string, health: RedisHealth, reconnectMaxDelay = 2000): Redis {
+export function createRedisConnection(
+  endpoint: RedisEndpoint,
+  role: string,
+  health: RedisHealth,
+  reconnectMaxDelay = 2000,
+): Redis {
   const RedisClient = loadIoredis();
   const conn = new RedisClient({
     host: endpoint.host,
@@ -39,9 +44,13 @@ export function createRedisConnection(endpoint: RedisEndpoint, role: string, hea
     ...sentinelConnectionOptions(endpoint, reconnectMaxDelay),
   });
   conn.on('ready', () => health.up(role));
-  conn.on('close', () => { if (!closing.has(conn)) health.down(role, null); });
+  conn.on('close', () => {
+    if (!closing.has(conn)) health.down(role, null);
+  });
   // An 'error' listener is required, or ioredis prints every failed retry itself.
-  conn.on('error', (err: Error) => { if (!closing.has(conn)) health.down(role, err); });
+  conn.on('error', (err: Error) => {
+    if (!closing.has(conn)) health.down(role, err);
+  });
   return conn;
 }
 
@@ -63,7 +72,13 @@ export async function closeConnection(conn: Redis, now = false): Promise<void> {
  * Runs an idempotent command (or script) once the connection is ready, and again when the socket
  * closes before its reply, until `deadline` (a Date.now() value, or Infinity).
  */
-export async function withReconnect<T>(conn: Redis, gate: ReadyGate, deadline: number, what: () => string, op: () => Promise<T>): Promise<T> {
+export async function withReconnect<T>(
+  conn: Redis,
+  gate: ReadyGate,
+  deadline: number,
+  what: () => string,
+  op: () => Promise<T>,
+): Promise<T> {
   for (;;) {
     await gate.wait(deadline, what);
     try {
@@ -75,7 +90,13 @@ export async function withReconnect<T>(conn: Redis, gate: ReadyGate, deadline: n
 }
 
 /** withReconnect, but a connection still lost at the deadline becomes BrokerUnavailableError saying `what`. */
-export async function withReconnectOrUnavailable<T>(conn: Redis, gate: ReadyGate, deadline: number, what: () => string, op: () => Promise<T>): Promise<T> {
+export async function withReconnectOrUnavailable<T>(
+  conn: Redis,
+  gate: ReadyGate,
+  deadline: number,
+  what: () => string,
+  op: () => Promise<T>,
+): Promise<T> {
   try {
     return await withReconnect(conn, gate, deadline, what, op);
   } catch (err) {
@@ -94,7 +115,10 @@ export class RedisHealth {
   private lastError: Error | null = null;
   private outage = false;
 
-  constructor(private readonly logger: Logger, private readonly maskedUrl: string) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly maskedUrl: string,
+  ) {}
 
   down(role: string, err: Error | null): void {
     if (err) this.lastError = err;
@@ -102,7 +126,9 @@ export class RedisHealth {
     if (!this.outage && (this.everUp.has(role) || err)) {
       this.outage = true;
       const why = err ? `: ${err.message}` : '';
-      this.logger.warn(`Redis at ${this.maskedUrl} is unreachable${why}. Reconnecting with backoff; consuming resumes when it is back.`);
+      this.logger.warn(
+        `Redis at ${this.maskedUrl} is unreachable${why}. Reconnecting with backoff; consuming resumes when it is back.`,
+      );
     }
   }
 
@@ -140,7 +166,10 @@ export function untilClosed<T>(conn: Redis, op: Promise<T>): Promise<T> {
     const fail = () => reject(new ConnectionLostError());
     pending.add(fail);
     op.then(
-      (v) => { pending.delete(fail); resolve(v); },
+      (v) => {
+        pending.delete(fail);
+        resolve(v);
+      },
       (e: Error) => {
         pending.delete(fail);
         // Not sent at all (the socket died, 'close' not emitted yet). Report it a moment later, so
@@ -179,8 +208,12 @@ export class ReadyGate {
   /** `deadline` is a Date.now() value, or Infinity to wait as long as it takes. `what` explains a timeout. */
   wait(deadline: number, what: () => string): Promise<void> {
     if (this.conn.status === 'ready') return Promise.resolve();
-    if (this.conn.status === 'end') return Promise.reject(new BrokerUnavailableError(`${what()} The connection is closed.`));
-    if (this.tripped && Number.isFinite(deadline)) return Promise.reject(new BrokerUnavailableError(`${what()} (still unreachable: failing at once until it is back).`));
+    if (this.conn.status === 'end')
+      return Promise.reject(new BrokerUnavailableError(`${what()} The connection is closed.`));
+    if (this.tripped && Number.isFinite(deadline))
+      return Promise.reject(
+        new BrokerUnavailableError(`${what()} (still unreachable: failing at once until it is back).`),
+      );
     return new Promise<void>((resolve, reject) => {
       this.waiters.push({ deadline, resolve, reject, what });
       this.arm();

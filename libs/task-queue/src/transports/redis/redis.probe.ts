@@ -17,12 +17,31 @@ export const REDIS_AUTH_ERROR = /WRONGPASS|NOAUTH|invalid username-password|inva
  */
 function probes(key: string, metaKey: string): [string, ...string[]][] {
   return [
-    ['LPUSH', key, 'x'], ['RPOP', key], ['BRPOP', key, '1'], ['BLMOVE', key, key, 'RIGHT', 'RIGHT', '1'],
-    ['LLEN', key], ['LRANGE', key, '0', '0'], ['EVALSHA', '0'.repeat(40), '1', key], ['EVAL', 'return 1', '1', key],
-    ['SCRIPT', 'LOAD', 'return 1'], ['ZADD', `${key}.z`, '1', 'x'], ['ZREM', `${key}.z`, 'x'], ['ZRANGE', `${key}.z`, '0', '0'],
-    ['ZRANGEBYSCORE', `${key}.z`, '0', '1'], ['ZCARD', `${key}.z`], ['HSET', `${key}.h`, 'f', 'v'], ['HGET', `${key}.h`, 'f'],
-    ['HDEL', `${key}.h`, 'f'], ['SADD', `${key}.s`, 'x'], ['SMEMBERS', `${key}.s`], ['SET', metaKey, 'x'],
-    ['GET', metaKey], ['MGET', metaKey], ['SETEX', metaKey, '1', 'x'], ['EXPIRE', metaKey, '1'], ['DEL', metaKey],
+    ['LPUSH', key, 'x'],
+    ['RPOP', key],
+    ['BRPOP', key, '1'],
+    ['BLMOVE', key, key, 'RIGHT', 'RIGHT', '1'],
+    ['LLEN', key],
+    ['LRANGE', key, '0', '0'],
+    ['EVALSHA', '0'.repeat(40), '1', key],
+    ['EVAL', 'return 1', '1', key],
+    ['SCRIPT', 'LOAD', 'return 1'],
+    ['ZADD', `${key}.z`, '1', 'x'],
+    ['ZREM', `${key}.z`, 'x'],
+    ['ZRANGE', `${key}.z`, '0', '0'],
+    ['ZRANGEBYSCORE', `${key}.z`, '0', '1'],
+    ['ZCARD', `${key}.z`],
+    ['HSET', `${key}.h`, 'f', 'v'],
+    ['HGET', `${key}.h`, 'f'],
+    ['HDEL', `${key}.h`, 'f'],
+    ['SADD', `${key}.s`, 'x'],
+    ['SMEMBERS', `${key}.s`],
+    ['SET', metaKey, 'x'],
+    ['GET', metaKey],
+    ['MGET', metaKey],
+    ['SETEX', metaKey, '1', 'x'],
+    ['EXPIRE', metaKey, '1'],
+    ['DEL', metaKey],
     ['PUBLISH', metaKey, 'x'],
   ];
 }
@@ -30,7 +49,14 @@ function probes(key: string, metaKey: string): [string, ...string[]][] {
 /** Opens one short-lived connection: throws on bad credentials or missing ACL rights, else resolves. */
 export async function probeRedis(
   entry: BrokerUrlEntry,
-  opts: { tls?: import('node:tls').ConnectionOptions; key: string; metaKey: string; timeoutMs: number; where?: string; extra?: Partial<import('ioredis').RedisOptions> },
+  opts: {
+    tls?: import('node:tls').ConnectionOptions;
+    key: string;
+    metaKey: string;
+    timeoutMs: number;
+    where?: string;
+    extra?: Partial<import('ioredis').RedisOptions>;
+  },
 ): Promise<void> {
   // Loaded here: only Redis users load ioredis.
   const IORedis = loadIoredis('A redis:// URL');
@@ -62,7 +88,8 @@ export async function probeRedis(
   } catch (err) {
     if (err instanceof BrokerPermissionError) throw err;
     const message = (cause ?? (err as Error)).message ?? String(err);
-    if (REDIS_AUTH_ERROR.test(message)) throw new BrokerAuthenticationError(user, where, message.replace(/[.\s]+$/, ''));
+    if (REDIS_AUTH_ERROR.test(message))
+      throw new BrokerAuthenticationError(user, where, message.replace(/[.\s]+$/, ''));
     throw cause ?? err;
   } finally {
     conn.disconnect();
@@ -82,7 +109,14 @@ async function checkAcl(conn: Redis, user: string, where: string, key: string, m
         await conn.call(cmd, ...args);
       } catch (e) {
         const m = (e as Error).message;
-        if (/NOPERM/.test(m)) missing.push(/key/i.test(m) ? `${cmd} (key ${cmd.startsWith('EVAL') ? args[2] : args[0]})` : /channel/i.test(m) ? `${cmd} (channel)` : cmd);
+        if (/NOPERM/.test(m))
+          missing.push(
+            /key/i.test(m)
+              ? `${cmd} (key ${cmd.startsWith('EVAL') ? args[2] : args[0]})`
+              : /channel/i.test(m)
+                ? `${cmd} (channel)`
+                : cmd,
+          );
       }
     }
   } finally {
@@ -90,7 +124,10 @@ async function checkAcl(conn: Redis, user: string, where: string, key: string, m
   }
   // SUBSCRIBE cannot be queued through ioredis (it would enter subscriber mode on "QUEUED"): run it
   // for real, last, on this throw-away connection.
-  for (const [cmd, run] of [['SUBSCRIBE', () => conn.subscribe(metaKey)], ['PSUBSCRIBE', () => conn.psubscribe(`${metaKey}*`)]] as const) {
+  for (const [cmd, run] of [
+    ['SUBSCRIBE', () => conn.subscribe(metaKey)],
+    ['PSUBSCRIBE', () => conn.psubscribe(`${metaKey}*`)],
+  ] as const) {
     await run().catch((e: Error) => {
       if (/NOPERM/.test(e.message)) missing.push(cmd);
     });

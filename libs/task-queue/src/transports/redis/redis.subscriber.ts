@@ -1,6 +1,12 @@
 import type Redis from 'ioredis';
 import { RedisEndpoint } from './redis-url';
-import { ReadyGate, RedisHealth, closeConnection, createRedisConnection, withReconnectOrUnavailable } from './redis.connection';
+import {
+  ReadyGate,
+  RedisHealth,
+  closeConnection,
+  createRedisConnection,
+  withReconnectOrUnavailable,
+} from './redis.connection';
 import { KeyedChain } from './keyed-chain';
 
 /** Gets each message published on a channel its key names (the channel itself, or a matching pattern). */
@@ -37,7 +43,12 @@ export class RedisSubscriber {
   ) {}
 
   /** Resolves once Redis confirmed the (P)SUBSCRIBE; returns the function that removes this listener. */
-  async add(key: string, listener: SubscriptionListener, deadline: number, what: () => string): Promise<() => Promise<void>> {
+  async add(
+    key: string,
+    listener: SubscriptionListener,
+    deadline: number,
+    what: () => string,
+  ): Promise<() => Promise<void>> {
     const conn = this.connection();
     let set = this.listeners.get(key);
     const first = !set;
@@ -46,7 +57,9 @@ export class RedisSubscriber {
     const remove = () => this.remove(key, listener);
     try {
       const subscribe = this.options.mode === 'subscribe' ? () => conn.subscribe(key) : () => conn.psubscribe(key);
-      await (first ? this.chains.run(key, () => withReconnectOrUnavailable(conn, this.gate!, deadline, what, subscribe)) : this.chains.current(key));
+      await (first
+        ? this.chains.run(key, () => withReconnectOrUnavailable(conn, this.gate!, deadline, what, subscribe))
+        : this.chains.current(key));
     } catch (err) {
       await remove();
       throw err;
@@ -91,7 +104,10 @@ export class RedisSubscriber {
     const conn = createRedisConnection(this.endpoint, mode, this.health, reconnectMaxDelay);
     this.gate = new ReadyGate(conn);
     if (mode === 'subscribe') conn.on('message', (channel: string, payload: string) => this.deliver(channel, payload));
-    else conn.on('pmessage', (pattern: string, channel: string, payload: string) => this.deliver(pattern, payload, channel));
+    else
+      conn.on('pmessage', (pattern: string, channel: string, payload: string) =>
+        this.deliver(pattern, payload, channel),
+      );
     if (onResubscribed) {
       // ioredis re-subscribes by itself after a reconnect (autoResubscribe); the owner re-reads what was missed.
       conn.on('ready', () => {

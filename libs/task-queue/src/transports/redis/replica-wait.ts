@@ -11,7 +11,12 @@ import { BrokerUnavailableError } from '../../errors';
  * @throws BrokerUnavailableError when fewer replicas confirmed within `timeoutMs`; the caller may
  * publish again (at-least-once: the first copy may still be delivered).
  */
-export async function waitForReplicas(conn: Redis, replicas: number, timeoutMs: number, describe: () => string): Promise<void> {
+export async function waitForReplicas(
+  conn: Redis,
+  replicas: number,
+  timeoutMs: number,
+  describe: () => string,
+): Promise<void> {
   if (!replicas) return;
   const got = Number(await conn.call('WAIT', String(replicas), String(Math.max(1, Math.floor(timeoutMs)))));
   if (got < replicas) {

@@ -8,7 +8,9 @@ import { RedisScript } from '../../../transports/redis/redis-script';
  * and can fire twice; here a task counts once (its id is remembered in our hash) and the one call
  * that completes the chord marks it done, so the body is sent exactly once.
  */
-export const CHORD_PART_SCRIPT = new RedisScript('chord-part', `
+export const CHORD_PART_SCRIPT = new RedisScript(
+  'chord-part',
+  `
 -- KEYS[1] <gid>.j (zset of parts)   KEYS[2] <gid>.t (added parts)   KEYS[3] <gid>.s (header size)
 -- KEYS[4] <gid>.taskq (hash: 'done' once fired or closed; 'id:<task id>' per counted task)
 -- ARGV[1] task id   ARGV[2] score (group_index, or '+inf')   ARGV[3] member '[1, id, state, result]'
@@ -30,14 +32,18 @@ redis.call('HSET', KEYS[4], 'done', '1')
 local parts = redis.call('ZRANGE', KEYS[1], 0, -1)
 redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 return parts
-`);
+`,
+);
 
 /** close-chord: marks an unfinished chord done (its timeout passed), so no part can fire it afterwards. */
-export const CLOSE_CHORD_SCRIPT = new RedisScript('close-chord', `
+export const CLOSE_CHORD_SCRIPT = new RedisScript(
+  'close-chord',
+  `
 -- KEYS[1] <gid>.s   KEYS[2] <gid>.taskq
 -- Returns: 1 when this call closed the chord; 0 when it had fired, was closed, or is unknown
 if redis.call('HGET', KEYS[2], 'done') then return 0 end
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], 'done', '1')
 return 1
-`);
+`,
+);

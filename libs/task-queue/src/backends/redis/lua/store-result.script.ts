@@ -5,7 +5,9 @@ import { RedisScript } from '../../../transports/redis/redis-script';
  * SUCCESS (Celery never overwrites one), else SETEX (SET when no expiry) and PUBLISH the same JSON
  * on the channel named like the key, which `AsyncResult.get()` waits on (celery-wire.md 5.2, 5.4).
  */
-export const STORE_RESULT_SCRIPT = new RedisScript('store-results', `
+export const STORE_RESULT_SCRIPT = new RedisScript(
+  'store-results',
+  `
 -- KEYS[i]  celery-task-meta-<task id> of result i (also its Pub/Sub channel), i = 1..n
 -- ARGV[i]  the meta JSON of result i      ARGV[n + 1]  seconds to keep them, 0 = forever
 -- Stores every result of one batch in one call (one command, one reply, whatever the batch size).
@@ -34,4 +36,5 @@ for i = 1, n do
   end
 end
 return out
-`);
+`,
+);

@@ -30,11 +30,14 @@ end
 `;
 
 /** move-due: moves the due messages of one queue now (see MOVE_DUE_LUA). */
-export const MOVE_DUE_SCRIPT = new RedisScript('move-due', `
+export const MOVE_DUE_SCRIPT = new RedisScript(
+  'move-due',
+  `
 -- KEYS[1]  the queue's delayed set (zset)      KEYS[2..5]  its bucket lists for steps 0, 3, 6, 9
 -- ARGV[1]  now in ms                           ARGV[2]  most messages to move
 -- Returns: {moved, next due ms (-1: nothing left waiting)}
 ${MOVE_DUE_LUA}
 local moved, nextDue = moveDue(KEYS[1], {KEYS[2], KEYS[3], KEYS[4], KEYS[5]}, tonumber(ARGV[1]), tonumber(ARGV[2]))
 return {moved, nextDue}
-`);
+`,
+);

@@ -9,7 +9,9 @@ import { RedisScript } from '../../../transports/redis/redis-script';
  * The queue keys come from the table, so they are built here (key prefix + queue + bucket suffix),
  * as kombu builds them; kombu's layout is single-node anyway (no Redis Cluster).
  */
-export const PUBLISH_DIRECT_SCRIPT = new RedisScript('publish-direct', `
+export const PUBLISH_DIRECT_SCRIPT = new RedisScript(
+  'publish-direct',
+  `
 -- KEYS[1]  _kombu.binding.<exchange> (set of "routing_key SEP pattern SEP queue")
 -- ARGV[1]  routing key       ARGV[2]  key prefix      ARGV[3]  bucket suffix ("" or SEP .. step)
 -- ARGV[4]  the envelope text  ARGV[5]  SEP (the two bytes 0x06 0x16)
@@ -32,4 +34,5 @@ for _, member in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   end
 end
 return pushed
-`);
+`,
+);

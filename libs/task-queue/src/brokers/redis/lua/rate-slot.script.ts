@@ -4,7 +4,9 @@ import { RedisScript } from '../../../transports/redis/redis-script';
  * rate-slot: the next start slot of a rate limit shared by every worker (`globalRateLimit`), on
  * Redis's own clock so that workers on different machines agree.
  */
-export const RATE_SLOT_SCRIPT = new RedisScript('rate-slot', `
+export const RATE_SLOT_SCRIPT = new RedisScript(
+  'rate-slot',
+  `
 -- KEYS[1]  _taskq.rate.<task name>: the next free slot, epoch ms
 -- ARGV[1]  ms between two starts      ARGV[2]  the longest wait for which the slot is taken
 -- Returns: ms to wait before starting (0: now); the slot is taken only when that is <= ARGV[2]
@@ -18,4 +20,5 @@ if wait <= tonumber(ARGV[2]) then
   redis.call('SET', KEYS[1], tostring(slot + interval), 'PX', math.floor(wait + interval + 60000))
 end
 return wait
-`);
+`,
+);

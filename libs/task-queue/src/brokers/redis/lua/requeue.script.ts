@@ -6,7 +6,9 @@ import { RedisScript } from '../../../transports/redis/redis-script';
  * consumer's unsettled deliveries, and by reject(requeue). Atomic, so a crash cannot both drop
  * the entry and skip the push, and two restorers cannot push the same message twice.
  */
-export const REQUEUE_SCRIPT = new RedisScript('requeue', `
+export const REQUEUE_SCRIPT = new RedisScript(
+  'requeue',
+  `
 -- KEYS[1]  unacked (hash)      KEYS[2]  unacked_index (zset)
 -- KEYS[3..] target lists (none: only drop the entry, e.g. an index member without a hash value)
 -- ARGV[1]  delivery_tag
@@ -24,4 +26,5 @@ for i = 3, #KEYS do
   redis.call(push, KEYS[i], ARGV[3])
 end
 return 1
-`);
+`,
+);

@@ -22,7 +22,9 @@ import { MOVE_DUE_LUA } from './move-due.script';
  * their priority bucket (move-due.script.ts), at most 1000 per queue per call. It returns the earliest due
  * time still waiting, so an idle consumer blocks no longer than that.
  */
-export const RESERVE_SCRIPT = new RedisScript('reserve', `
+export const RESERVE_SCRIPT = new RedisScript(
+  'reserve',
+  `
 -- KEYS[1]  unacked (hash)      KEYS[2]  unacked_index (zset)      KEYS[3]  receipt (string)
 -- KEYS[4 .. 3+Q]  each queue's delayed set (zset), queues in the rotated order
 -- KEYS[4+Q ..]    bucket lists, in serving order: step 0 of every queue, then step 3, 6, 9 (4 × Q keys)
@@ -90,4 +92,5 @@ if n > 0 then
   redis.call('SET', KEYS[3], ARGV[4] .. '\\n' .. table.concat(tags, '\\n'), 'PX', ARGV[5])
 end
 return out
-`);
+`,
+);
