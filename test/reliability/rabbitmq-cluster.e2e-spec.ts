@@ -5,9 +5,9 @@ import { BrokerUnavailableError } from 'nestjs-celery';
 import { RunningClient, RunningWorker, startClient, startWorker } from '../support/nest-apps';
 import { inspector } from '../support/redis-test.helpers';
 import { suiteDb, suiteRedisUrl } from '../support/test-env';
-import { uniqueName, waitFor } from '../support/wait';
+import { uniqueName } from '../support/wait';
 import { RabbitNode, startCluster } from './support/rabbitmq-cluster';
-import { RecordModule, runs, tally } from './support/record.tasks';
+import { RecordModule, failoverFigures, runs } from './support/record.tasks';
 
 /**
  * RabbitMQ HA: a three-node cluster on private ports, task queues declared as quorum queues,
@@ -94,17 +94,7 @@ describe('RabbitMQ cluster: failover with quorum queues', () => {
       }
     };
     await Promise.all(Array.from({ length: 20 }, lane));
-    const counts = await waitFor(
-      async () => {
-        const all = await runs.redis!.hgetall(runs.key);
-        return Object.keys(all).length >= TOTAL ? all : null;
-      },
-      `all ${TOTAL} tasks to run`,
-      180_000,
-    ).catch(async () => runs.redis!.hgetall(runs.key));
-    const { lost, duplicated } = tally(counts, TOTAL);
-    const afterKill = [...sentAt].filter(([, t]) => t >= killAt).map(([i]) => runs.at.get(i) ?? Infinity);
-    const resumeMs = Math.min(...afterKill) - killAt;
+    const { lost, duplicated, resumeMs } = await failoverFigures(TOTAL, sentAt, killAt, 180_000);
     process.stdout.write(
       `[rabbitmq failover] tasks=${TOTAL} lost=${lost.length} duplicated=${duplicated} publishRetries=${publishRetries} resumeMs=${resumeMs}\n`,
     );

@@ -9,7 +9,7 @@ import { runPythonJson, startPythonWorker } from '../support/python-celery';
 import { suiteDb } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
 import { PrivateServer, RELIABILITY_PORTS, startRedisServer, startSentinel } from './support/private-servers';
-import { RecordModule, runs, tally } from './support/record.tasks';
+import { RecordModule, failoverFigures, runs } from './support/record.tasks';
 
 /**
  * Redis Sentinel failover under load: a master, a replica and three Sentinels on private ports;
@@ -122,17 +122,7 @@ describe('Redis Sentinel: failover under load', () => {
       }
     };
     await Promise.all(Array.from({ length: 20 }, lane));
-    const counts = await waitFor(
-      async () => {
-        const all = await runs.redis!.hgetall(runs.key);
-        return Object.keys(all).length >= TOTAL ? all : null;
-      },
-      `all ${TOTAL} tasks to run`,
-      120_000,
-    ).catch(async () => runs.redis!.hgetall(runs.key));
-    const { lost, duplicated } = tally(counts, TOTAL);
-    const afterKill = [...sentAt].filter(([, t]) => t >= killAt).map(([i]) => runs.at.get(i) ?? Infinity);
-    const resumeMs = Math.min(...afterKill) - killAt;
+    const { lost, duplicated, resumeMs } = await failoverFigures(TOTAL, sentAt, killAt, 120_000);
     // The figures for docs/operations.md (printed, not asserted: no wall-clock bounds in tests).
     process.stdout.write(
       `[sentinel failover] tasks=${TOTAL} lost=${lost.length} duplicated=${duplicated} publishRetries=${publishRetries} resumeMs=${resumeMs}\n`,
