@@ -109,10 +109,27 @@ export interface ConsumeOptions {
 
 export type DeliveryHandler = (delivery: Delivery) => void;
 
-/** A running consumer. */
+/**
+ * A running consumer. Its queues and prefetch may change while it runs (Celery's `add_consumer`,
+ * `cancel_consumer`, `pool_grow`/`pool_shrink`, autoscale); deliveries already handed out stay valid.
+ */
 export interface Consumer {
   /** Stops taking new deliveries. Deliveries already handed out stay valid until settled. */
   stop(): Promise<void>;
+  /** The queues consumed now, in the order served. */
+  readonly queues: readonly string[];
+  /** Starts consuming one more queue (declared first, as at start). No-op when already consumed. */
+  addQueue(queue: string): Promise<void>;
+  /** Stops taking deliveries from a queue; what waits there stays. No-op when not consumed. */
+  cancelQueue(queue: string): Promise<void>;
+  /** Changes the bound of unsettled deliveries (a whole number >= 1). */
+  setPrefetch(prefetch: number): Promise<void>;
+}
+
+/** Checks a prefetch bound given to `consume()` or `setPrefetch()`. */
+export function checkPrefetch(prefetch: number): void {
+  if (!Number.isInteger(prefetch) || prefetch < 1)
+    throw new RangeError(`prefetch must be a whole number >= 1, got ${prefetch}.`);
 }
 
 /** One message handed to a consumer. Settle it exactly once. */

@@ -11,6 +11,7 @@ import {
   ExchangeSpec,
   ListenerQueueSpec,
   PublishOptions,
+  checkPrefetch,
   deadLetterQueueOf,
 } from '../broker.interface';
 import { routingMatches } from '../exchange-routing';
@@ -120,19 +121,44 @@ class MemoryConsumer implements Consumer {
   private turn = 0;
   private seq = 0;
   private readonly wake = () => this.pump();
+  private readonly served: string[];
+  private prefetch: number;
 
   constructor(
     private readonly bus: MemoryBus,
-    private readonly options: ConsumeOptions,
+    options: ConsumeOptions,
     private readonly handler: DeliveryHandler,
     private readonly onGone: () => void,
   ) {
+    checkPrefetch(options.prefetch);
+    this.served = [...options.queues];
+    this.prefetch = options.prefetch;
     bus.on('message', this.wake);
   }
 
+  get queues(): readonly string[] {
+    return this.served;
+  }
+
+  async addQueue(queue: string): Promise<void> {
+    if (!this.served.includes(queue)) this.served.push(queue);
+    setImmediate(this.wake);
+  }
+
+  async cancelQueue(queue: string): Promise<void> {
+    const i = this.served.indexOf(queue);
+    if (i >= 0) this.served.splice(i, 1);
+  }
+
+  async setPrefetch(prefetch: number): Promise<void> {
+    checkPrefetch(prefetch);
+    this.prefetch = prefetch;
+    setImmediate(this.wake);
+  }
+
   pump(): void {
-    const queues = this.options.queues;
-    while (!this.stopped && this.unsettled.size < this.options.prefetch) {
+    const queues = this.served;
+    while (!this.stopped && this.unsettled.size < this.prefetch) {
       let raw: string | undefined;
       let queue = '';
       for (let i = 0; i < queues.length && raw === undefined; i++) {

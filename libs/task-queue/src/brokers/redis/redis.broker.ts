@@ -15,6 +15,7 @@ import {
   ExchangeSpec,
   ListenerQueueSpec,
   PublishOptions,
+  checkPrefetch,
   deadLetterQueueOf,
 } from '../broker.interface';
 import { KombuEnvelope, messageOf, toEnvelope } from '../kombu/kombu-envelope';
@@ -208,8 +209,7 @@ export class RedisBroker implements Broker {
   async consume(options: ConsumeOptions, handler: DeliveryHandler): Promise<Consumer> {
     if (this.closed) throw new BrokerUnavailableError('Cannot consume: the Redis broker is closed.');
     if (!options.queues.length) throw new Error('consume() needs at least one queue.');
-    if (!Number.isInteger(options.prefetch) || options.prefetch < 1)
-      throw new Error(`prefetch must be a whole number >= 1, got ${options.prefetch}.`);
+    checkPrefetch(options.prefetch);
     await this.connect();
     const { cmd, gate, acks, restorer } = this.commands();
     await withReconnect(
@@ -237,6 +237,16 @@ export class RedisBroker implements Broker {
         blockTimeout: this.options.redis.blockTimeout,
         restoreInterval: this.options.redis.restoreInterval,
         closeTimeout: this.options.publishTimeout,
+        declare: async (queue) => {
+          await withReconnect(
+            cmd,
+            gate,
+            Infinity,
+            () => '',
+            () => this.declareOn(cmd.multi(), queue).exec(),
+          );
+          this.declared.add(queue);
+        },
       },
       options,
       handler,

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { Consumer, ConsumeOptions, DeliveryHandler, deadLetterQueueOf } from '../broker.interface';
+import { Consumer, ConsumeOptions, DeliveryHandler, checkPrefetch, deadLetterQueueOf } from '../broker.interface';
 import { PRIORITY_STEPS, RedisKeys } from './redis-keys';
 import {
   ConnectionLostError,
@@ -42,6 +42,8 @@ export interface RedisConsumerDeps {
   /** Milliseconds stop() may spend on Redis during an outage (the broker's publishTimeout). */
   closeTimeout: number;
   logger: Logger;
+  /** Declares a queue kombu's way (its binding), for queues added while consuming. */
+  declare(queue: string): Promise<void>;
 }
 
 /**
@@ -80,16 +82,49 @@ export class RedisConsumer implements Consumer, DeliverySettler {
    * batches are in flight at once (one being run, one being stored, one being reserved) instead of
    * all of them moving in lockstep, which left the worker idle a third of the time in the bench.
    */
-  private readonly batchMax: number;
+  private batchMax = 1;
+  /** Queues and prefetch change at run time (remote control), so they are copied from the options. */
+  private readonly served: string[];
+  private prefetch = 1;
 
   constructor(
     private readonly deps: RedisConsumerDeps,
-    private readonly options: ConsumeOptions,
+    options: ConsumeOptions,
     private readonly handler: DeliveryHandler,
   ) {
     this.gate = new ReadyGate(deps.conn);
     this.receiptKey = deps.keys.reserveReceipt(this.id);
-    this.batchMax = Math.max(Math.min(options.prefetch, 32), Math.ceil(options.prefetch / 4));
+    this.served = [...options.queues];
+    this.applyPrefetch(options.prefetch);
+  }
+
+  private applyPrefetch(prefetch: number): void {
+    checkPrefetch(prefetch);
+    this.prefetch = prefetch;
+    this.batchMax = Math.max(Math.min(prefetch, 32), Math.ceil(prefetch / 4));
+  }
+
+  get queues(): readonly string[] {
+    return this.served;
+  }
+
+  /** The new queue is served from the next reserve; an idle wait notices it within `blockTimeout`. */
+  async addQueue(queue: string): Promise<void> {
+    if (this.served.includes(queue)) return;
+    await this.deps.declare(queue);
+    this.served.push(queue);
+    this.wake?.();
+  }
+
+  /** Reserves no longer name the queue; an idle wait on it just returns to a reserve without it. */
+  async cancelQueue(queue: string): Promise<void> {
+    const i = this.served.indexOf(queue);
+    if (i >= 0) this.served.splice(i, 1);
+  }
+
+  async setPrefetch(prefetch: number): Promise<void> {
+    this.applyPrefetch(prefetch);
+    this.wake?.();
   }
 
   /** Restores expired unacked messages, then consumes; restores again every `restoreInterval`. */
@@ -189,8 +224,8 @@ export class RedisConsumer implements Consumer, DeliverySettler {
   private async loop(): Promise<void> {
     let lastError = '';
     while (!this.stopped) {
-      const room = this.options.prefetch - this.unsettled.size;
-      if (room <= 0) {
+      const room = this.prefetch - this.unsettled.size;
+      if (room <= 0 || !this.served.length) {
         await new Promise<void>((r) => (this.wake = r));
         this.wake = null;
         // Let the rest of this turn's settlements land first: one larger reserve, not many of one.
@@ -208,7 +243,7 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         // cost a round trip (next to the store of what we just got); wait for the next message instead.
         if (got >= asked || this.stopped) continue;
         this.phase = 'wait';
-        const key = this.deps.keys.bucket(this.options.queues[this.turn % this.options.queues.length]);
+        const key = this.deps.keys.bucket(this.served[this.turn % this.served.length]);
         await untilClosed(
           this.deps.conn,
           watchBlocking(
@@ -223,8 +258,7 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         if (this.stopped) break;
         if (err instanceof ConnectionLostError) continue; // the gate waits for the reconnect
         const msg = (err as Error).message;
-        if (msg !== lastError)
-          this.deps.logger.error(`Consuming ${this.options.queues.join(', ')} failed: ${msg}. Retrying.`);
+        if (msg !== lastError) this.deps.logger.error(`Consuming ${this.served.join(', ')} failed: ${msg}. Retrying.`);
         lastError = msg;
         await new Promise((r) => setTimeout(r, this.deps.blockTimeout * 1000));
       } finally {
@@ -245,7 +279,7 @@ export class RedisConsumer implements Consumer, DeliverySettler {
 
   /** kombu's order: priority step first, then the queues, rotated round-robin after each hit. */
   private servingOrder(): { keys: string[]; queues: string[]; delayed: string[] } {
-    const qs = this.options.queues;
+    const qs = this.served;
     const rotated = qs.map((_, i) => qs[(this.turn + i) % qs.length]);
     const keys: string[] = [];
     const queues: string[] = [];
