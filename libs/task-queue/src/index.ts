@@ -2,7 +2,7 @@
 export { TaskQueueModule } from './task-queue.module';
 export { TASK_QUEUE_OPTIONS_TYPE, TASK_QUEUE_ASYNC_OPTIONS_TYPE } from './task-queue.module-definition';
 export type { TaskQueueModuleOptions } from './options/task-queue-options';
-export type { WorkerOptions } from './options/worker-options';
+export type { AutoscaleOptions, WorkerOptions } from './options/worker-options';
 export type { RedisTransportOptions } from './options/redis-options';
 export type { AmqpTransportOptions } from './options/amqp-options';
 export type { ResolvedTaskQueueOptions } from './options/resolved-options';

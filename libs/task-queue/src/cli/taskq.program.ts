@@ -11,6 +11,8 @@ import { registerDashboardCommand } from './dashboard.command';
 import { registerEventsCommand } from './events.command';
 import { registerQueuesCommand } from './queues.command';
 import { registerStatusCommand } from './status.command';
+import { registerInspectCommand } from './inspect.command';
+import { registerControlCommand } from './control.command';
 
 /**
  * `taskq`: Celery's `call`, `result` and `purge` for this library (and any Celery broker), plus
@@ -140,6 +142,8 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
   registerEventsCommand(program, out);
   registerQueuesCommand(program, out);
   registerStatusCommand(program, out);
+  registerInspectCommand(program, out);
+  registerControlCommand(program, out);
 
   return program;
 }

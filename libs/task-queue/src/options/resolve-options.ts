@@ -3,11 +3,13 @@ import { ConfigurationError } from '../errors';
 import { TaskQueueModuleOptions } from './task-queue-options';
 import { ResolvedTaskQueueOptions } from './resolved-options';
 import { WorkerPoolOptions, ResolvedPoolOptions } from './pool-options';
+import { AutoscaleOptions } from './worker-options';
 import {
   AMQP_DEFAULTS,
   POOL_DEFAULTS,
   REDIS_DEFAULTS,
   TASK_QUEUE_DEFAULTS,
+  AUTOSCALE_DEFAULTS,
   WORKER_DEFAULTS,
 } from './task-queue.defaults';
 
@@ -72,6 +74,7 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
       stateDb: w.stateDb ?? WORKER_DEFAULTS.stateDb,
       sendTaskEvents: w.sendTaskEvents ?? WORKER_DEFAULTS.sendTaskEvents,
       beat: w.beat ?? WORKER_DEFAULTS.beat,
+      autoscale: resolveAutoscale(w.autoscale),
       ...resolvePoolOptions(w),
     },
   };
@@ -102,5 +105,24 @@ export function resolvePoolOptions(o: WorkerPoolOptions): ResolvedPoolOptions {
     if (!Number.isFinite(out[key]) || out[key] < 0)
       throw new ConfigurationError(`worker.${key} must be a number >= 0 (0 turns it off), got ${out[key]}.`);
   }
+  return out;
+}
+
+/** `worker.autoscale` with its defaults, checked: whole numbers, 0 <= min <= max, max >= 1. */
+export function resolveAutoscale(a: AutoscaleOptions | null | undefined): Required<AutoscaleOptions> | null {
+  if (a === undefined || a === null) return WORKER_DEFAULTS.autoscale;
+  const out = {
+    max: a.max,
+    min: a.min ?? AUTOSCALE_DEFAULTS.min,
+    keepalive: a.keepalive ?? AUTOSCALE_DEFAULTS.keepalive,
+  };
+  if (!Number.isInteger(out.max) || out.max < 1)
+    throw new ConfigurationError(`worker.autoscale.max must be a whole number >= 1, got ${out.max}.`);
+  if (!Number.isInteger(out.min) || out.min < 0 || out.min > out.max)
+    throw new ConfigurationError(
+      `worker.autoscale.min must be a whole number from 0 to max (${out.max}), got ${out.min}.`,
+    );
+  if (!Number.isFinite(out.keepalive) || out.keepalive < 0)
+    throw new ConfigurationError(`worker.autoscale.keepalive must be seconds >= 0, got ${out.keepalive}.`);
   return out;
 }

@@ -1,7 +1,7 @@
 import { TaskExecutionOptions } from './shared-task-options';
 import { RedisTransportOptions } from './redis-options';
 import { AmqpTransportOptions } from './amqp-options';
-import { WorkerOptions } from './worker-options';
+import { AutoscaleOptions, WorkerOptions } from './worker-options';
 
 /** Options with no default: they stay optional once resolved. */
 type RedisUnset = 'tls' | 'masterName' | 'sentinelPassword' | 'sentinelUsername';
@@ -24,5 +24,5 @@ export interface ResolvedTaskQueueOptions {
   brokerConnectionMaxRetries: number;
   redis: Required<Omit<RedisTransportOptions, RedisUnset>> & Pick<RedisTransportOptions, RedisUnset>;
   amqp: Required<Omit<AmqpTransportOptions, AmqpUnset>> & Pick<AmqpTransportOptions, AmqpUnset>;
-  worker: Required<WorkerOptions>;
+  worker: Omit<Required<WorkerOptions>, 'autoscale'> & { autoscale: Required<AutoscaleOptions> | null };
 }

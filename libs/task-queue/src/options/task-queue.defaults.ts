@@ -43,6 +43,14 @@ export const WORKER_DEFAULTS = {
   stateDb: '',
   sendTaskEvents: false,
   beat: false,
+  /** Autoscale is off unless `worker.autoscale` is set. */
+  autoscale: null,
+} as const;
+
+/** `worker.autoscale`'s defaults when it is set: Celery's min 0 and AUTOSCALE_KEEPALIVE. */
+export const AUTOSCALE_DEFAULTS = {
+  min: 0,
+  keepalive: 30,
 } as const;
 
 /** The pool for `cpu: true` tasks (pool/): prefork-like child processes, one per CPU, replaced never. */

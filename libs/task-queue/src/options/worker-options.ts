@@ -21,6 +21,15 @@ export interface WorkerOptions extends WorkerPoolOptions {
    */
   prefetchMultiplier?: number;
   /**
+   * Let the worker size its concurrency slots itself (Celery's `--autoscale=max,min`): it starts with
+   * `min` slots, grows up to `max` while received tasks wait for a slot, and shrinks back towards
+   * `min` once `keepalive` seconds have passed since it last grew and fewer tasks are held. The
+   * prefetch follows the slots (slots × prefetchMultiplier). `concurrency` is then not used; the
+   * `autoscale` remote-control command changes max and min at run time. Default null (off).
+   * @defaultValue null (off); when set, `min` 0 and `keepalive` 30 (Celery's AUTOSCALE_KEEPALIVE)
+   */
+  autoscale?: AutoscaleOptions | null;
+  /**
    * Node name shown to Celery's tools. Default `celery@<hostname>`. [-n]
    * @defaultValue `celery@<hostname>`
    */
@@ -50,4 +59,20 @@ export interface WorkerOptions extends WorkerPoolOptions {
    * @defaultValue false
    */
   beat?: boolean;
+}
+
+/** `worker.autoscale`: the bounds of the concurrency slots. */
+export interface AutoscaleOptions {
+  /** Most slots. */
+  max: number;
+  /**
+   * Fewest slots, and the number the worker starts with. Default 0.
+   * @defaultValue 0
+   */
+  min?: number;
+  /**
+   * Seconds after the last grow before the worker shrinks again. Default 30.
+   * @defaultValue 30
+   */
+  keepalive?: number;
 }

@@ -25,6 +25,52 @@ export function commandFailedReply(err: Error): { error: string } {
   return errorReply(`${err.name}('${err.message}')`);
 }
 
+/** `add_consumer`: Celery answers before the consumer starts; ours once it consumes. */
+export function addConsumerReply(queue: string): { ok: string } {
+  return okReply(`add consumer ${queue}`);
+}
+
+/** `cancel_consumer`. */
+export function cancelConsumerReply(queue: string): { ok: string } {
+  return okReply(`no longer consuming from ${queue}`);
+}
+
+/** `pool_grow` / `pool_shrink` done. */
+export function poolResizedReply(command: 'pool_grow' | 'pool_shrink'): { ok: string } {
+  return okReply(command === 'pool_grow' ? 'pool will grow' : 'pool will shrink');
+}
+
+/** `pool_grow` / `pool_shrink` on a worker whose autoscaler owns the pool size. */
+export function poolResizeWithAutoscaleReply(command: 'pool_grow' | 'pool_shrink'): { error: string } {
+  return errorReply(`${command} is not supported with autoscale. Adjust autoscale range instead.`);
+}
+
+/** `autoscale` done: the bounds now. */
+export function autoscaleReply(max: number, min: number): { ok: string } {
+  return okReply(`autoscale now max=${max} min=${min}`);
+}
+
+/** `autoscale` on a worker without it: Celery raises `ValueError('Autoscale not enabled')`. */
+export function autoscaleNotEnabledReply(): { error: string } {
+  return errorReply("ValueError('Autoscale not enabled')");
+}
+
+/** `rate_limit` with a value that is not a rate; nothing is changed. */
+export function invalidRateLimitReply(value: unknown, reason: string): { error: string } {
+  return errorReply(`Invalid rate limit string: ${JSON.stringify(value) ?? String(value)} (${reason})`);
+}
+
+/** `time_limit` with a limit that is not seconds >= 0 or null; nothing is changed. */
+export function invalidTimeLimitReply(name: 'soft' | 'hard', value: unknown): { error: string } {
+  const shown = typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? String(value));
+  return errorReply(`Invalid time limit: ${name}=${shown}; give seconds >= 0, or null for no limit.`);
+}
+
+/** A bad argument of any other command: what it was and what is expected. */
+export function invalidArgumentReply(command: string, detail: string): { error: string } {
+  return errorReply(`Invalid argument for ${command}: ${detail}`);
+}
+
 /** One task in `active`, `reserved` and `query_task` replies (Celery's `Request.info()`). */
 export function requestInfoReply(
   r: TaskRequest,
@@ -132,6 +178,8 @@ export interface StatsFacts {
   prefetchCount: number;
   broker: Record<string, unknown>;
   usage: NodeJS.ResourceUsage;
+  /** With autoscale on: Celery's `Autoscaler.info()`. */
+  autoscaler?: { max: number; min: number; current: number; qty: number };
 }
 
 /** The `stats` reply. */
@@ -152,6 +200,7 @@ export function statsReply(f: StatsFacts): Record<string, unknown> {
     },
     broker: f.broker,
     prefetch_count: f.prefetchCount,
+    ...(f.autoscaler ? { autoscaler: f.autoscaler } : {}),
     rusage: {
       utime: usage.userCPUTime / 1e6,
       stime: usage.systemCPUTime / 1e6,

@@ -1,4 +1,5 @@
-import { RateLimiter, parseRateLimit } from './rate-limiter';
+import { RateLimiter } from './rate-limiter';
+import { parseRateLimit } from '../options/rate-limit';
 import { ConfigurationError } from '../errors';
 
 describe('rate limiter', () => {

@@ -11,6 +11,7 @@ import { TaskEvents } from '../events/task.events';
 import { RevokedSet } from './revoked.set';
 import { ResolvedTaskOptions, resolveTaskOptions } from './task-options';
 import type { JobView, WorkerState } from '../interfaces/worker-state.interface';
+import { TaskAutoscaler } from './task.autoscaler';
 import { DispatchState, Job } from './task-job';
 import { TaskSlots } from './task.slots';
 import { TaskWaits } from './task.waits';
@@ -31,6 +32,9 @@ export class TaskDispatcher implements WorkerState, DispatchState {
   private readonly slots: TaskSlots;
   private readonly waits: TaskWaits;
   private readonly stopper: TaskDrain;
+  /** Queues to consume before start() (add_consumer may come first); then the consumer's list. */
+  private readonly startQueues: string[];
+  readonly autoscaler: TaskAutoscaler | null = null;
   stopping = false;
 
   constructor(
@@ -41,9 +45,28 @@ export class TaskDispatcher implements WorkerState, DispatchState {
     readonly revoked: RevokedSet,
     private readonly config: ResolvedTaskQueueOptions,
   ) {
-    this.slots = new TaskSlots(executor, this, config.worker.concurrency, this.logger);
+    const scale = config.worker.autoscale;
+    this.slots = new TaskSlots(executor, this, scale ? scale.min : config.worker.concurrency, this.logger);
     this.waits = new TaskWaits(broker, this.slots, this, this.logger);
     this.stopper = new TaskDrain(this.slots, this.waits, revoked, this.logger);
+    this.startQueues = [...config.worker.queues];
+    if (scale) this.autoscaler = new TaskAutoscaler(this.scaledPool(), scale.max, scale.min, scale.keepalive * 1000);
+  }
+
+  private scaledPool(): { readonly size: number; readonly held: number; resize(n: number): void } {
+    const slots = this.slots;
+    return {
+      get size() {
+        return slots.size;
+      },
+      get held() {
+        return slots.held;
+      },
+      resize: (n) =>
+        void this.resizePool(n).catch((err: Error) =>
+          this.logger.warn(`Autoscale could not change the prefetch: ${err.message}`),
+        ),
+    };
   }
 
   /** Tasks running now. */
@@ -94,10 +117,49 @@ export class TaskDispatcher implements WorkerState, DispatchState {
   }
 
   async start(): Promise<void> {
-    const { queues, concurrency, prefetchMultiplier } = this.config.worker;
-    this.consumer = await this.broker.consume({ queues, prefetch: concurrency * prefetchMultiplier }, (d) =>
+    this.consumer = await this.broker.consume({ queues: this.startQueues, prefetch: this.pool().prefetch }, (d) =>
       this.onDelivery(d),
     );
+    this.autoscaler?.start();
+  }
+
+  queues(): readonly string[] {
+    return this.consumer?.queues ?? this.startQueues;
+  }
+
+  async addQueue(queue: string): Promise<void> {
+    if (this.stopping) return;
+    if (!this.consumer) {
+      if (!this.startQueues.includes(queue)) this.startQueues.push(queue);
+      return;
+    }
+    await this.consumer.addQueue(queue);
+    this.logger.log(`Started consuming from ${queue}`);
+  }
+
+  async cancelQueue(queue: string): Promise<void> {
+    if (!this.consumer) {
+      const i = this.startQueues.indexOf(queue);
+      if (i >= 0) this.startQueues.splice(i, 1);
+      return;
+    }
+    await this.consumer.cancelQueue(queue);
+    this.logger.log(`Cancelled consuming from ${queue}`);
+  }
+
+  /** Slots now, and the prefetch: slots × prefetchMultiplier, counted from 1 slot when autoscale is at 0. */
+  pool(): { size: number; prefetch: number } {
+    const size = this.slots.size;
+    return { size, prefetch: Math.max(size, 1) * this.config.worker.prefetchMultiplier };
+  }
+
+  async resizePool(slots: number): Promise<void> {
+    if (!Number.isInteger(slots) || slots < 0)
+      throw new RangeError(`pool size must be a whole number >= 0, got ${slots}`);
+    if (slots === this.slots.size) return;
+    this.logger.log(`Pool resized from ${this.slots.size} to ${slots} slot(s).`);
+    this.slots.resize(slots);
+    if (this.consumer && !this.stopping) await this.consumer.setPrefetch(this.pool().prefetch);
   }
 
   /** Revokes ids: waiting ones are discarded when their turn comes; with terminate, running ones are abandoned. */
@@ -201,12 +263,14 @@ export class TaskDispatcher implements WorkerState, DispatchState {
    */
   drain(timeoutMs: number): Promise<number> {
     this.stopping = true;
+    this.autoscaler?.stop();
     return this.stopper.drain(this.consumer, timeoutMs);
   }
 
   /** Cold stop: give every message back now, running or not. */
   abort(): Promise<void> {
     this.stopping = true;
+    this.autoscaler?.stop();
     return this.stopper.abort(this.consumer);
   }
 }

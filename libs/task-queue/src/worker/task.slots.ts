@@ -24,9 +24,25 @@ export class TaskSlots {
   constructor(
     private readonly executor: TaskExecutor,
     private readonly state: DispatchState,
-    private readonly concurrency: number,
+    private concurrency: number,
     private readonly logger: Logger,
   ) {}
+
+  /** Slots now: remote control (pool_grow, pool_shrink) and the autoscaler change it. */
+  get size(): number {
+    return this.concurrency;
+  }
+
+  /** Tasks held here, running or waiting for a slot (what the autoscaler sizes the slots by). */
+  get held(): number {
+    return this.running.size + this.waiting.length;
+  }
+
+  /** More slots start waiting jobs at once; fewer let running ones finish and start none until under. */
+  resize(slots: number): void {
+    this.concurrency = slots;
+    while (this.running.size < slots && this.waiting.length && !this.state.stopping) this.run(this.waiting.shift()!);
+  }
 
   runOrQueue(job: Job): void {
     if (this.running.size < this.concurrency) this.run(job);
@@ -40,7 +56,7 @@ export class TaskSlots {
       if (freed) return;
       freed = true;
       this.running.delete(job);
-      const next = this.waiting.shift();
+      const next = this.running.size < this.concurrency ? this.waiting.shift() : undefined;
       if (next && !this.state.stopping) this.run(next);
       else if (next) this.waiting.unshift(next);
     };

@@ -1,7 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { Broker } from '../brokers/broker.interface';
 import { logEnabled } from './log-level';
-import { RateLimiter, parseRateLimit } from './rate-limiter';
+import { RateLimiter } from './rate-limiter';
+import { parseRateLimit } from '../options/rate-limit';
 import { TaskSlots } from './task.slots';
 import { DispatchState, HOLD_IN_MEMORY_MS, Job } from './task-job';
 import { MAX_TIMER_MS } from './long-timer';
