@@ -30,6 +30,7 @@ describe('Dashboard actions: retry, limits, consumers, dead letters, shutdown (R
   const qNode = `${run}-node`;
   const qPy = `${run}-py`;
   const qExtra = `${run}-extra`;
+  const qNodeExtra = `${run}-node-extra`;
   const nodeHost = `node-${run}@test`;
   const pyHost = `py-${run}@test`;
   const historyPrefix = `${run}:monitor:`;
@@ -97,8 +98,14 @@ describe('Dashboard actions: retry, limits, consumers, dead letters, shutdown (R
     await Promise.allSettled([worker?.close(), python?.stop()]);
     await deleteResults(r, ids);
     await deletePrefix(r, historyPrefix);
-    await r.del(...queueKeys(qNode), ...queueKeys(qPy), ...queueKeys(qExtra), `${qNode}.dead-letter`);
-    await removeBindingsMentioning(r, [qNode, qPy, qExtra, pyHost, nodeHost]);
+    await r.del(
+      ...queueKeys(qNode),
+      ...queueKeys(qPy),
+      ...queueKeys(qExtra),
+      ...queueKeys(qNodeExtra),
+      `${qNode}.dead-letter`,
+    );
+    await removeBindingsMentioning(r, [qNode, qPy, qExtra, qNodeExtra, pyHost, nodeHost]);
     r.disconnect();
   });
 
@@ -137,6 +144,26 @@ describe('Dashboard actions: retry, limits, consumers, dead letters, shutdown (R
     expect(replyOf(cancel, pyHost)).toEqual({ ok: `no longer consuming from ${qExtra}` });
     const grow = await act('pool_grow', { worker: pyHost, n: 1 });
     expect(replyOf(grow, pyHost)).toBeDefined(); // the solo pool's answer (ok or error) is shown as sent
+  });
+
+  it('our worker answers the consumer and pool buttons as Celery does, and the workers page shows the change', async () => {
+    type Workers = { workers: Array<{ hostname: string; queues: string[]; pool: { maxConcurrency: number } | null }> };
+    const ours = async () => (await get<Workers>('api/workers')).workers.find((w) => w.hostname === nodeHost);
+    const add = await act('add_consumer', { worker: nodeHost, queue: qNodeExtra });
+    expect(add.replies).toEqual([{ [nodeHost]: { ok: `add consumer ${qNodeExtra}` } }]);
+    await waitFor(async () => (await ours())?.queues.includes(qNodeExtra), 'the new queue on the workers page');
+    const cancel = await act('cancel_consumer', { worker: nodeHost, queue: qNodeExtra });
+    expect(cancel.replies).toEqual([{ [nodeHost]: { ok: `no longer consuming from ${qNodeExtra}` } }]);
+    await waitFor(async () => !(await ours())?.queues.includes(qNodeExtra), 'the queue gone from the workers page');
+
+    await waitFor(async () => typeof (await ours())?.pool?.maxConcurrency === 'number', 'the pool size');
+    const before = (await ours())!.pool!.maxConcurrency;
+    const grow = await act('pool_grow', { worker: nodeHost, n: 2 });
+    expect(grow.replies).toEqual([{ [nodeHost]: { ok: 'pool will grow' } }]);
+    await waitFor(async () => (await ours())?.pool?.maxConcurrency === before + 2, 'the grown pool');
+    const shrink = await act('pool_shrink', { worker: nodeHost, n: 1 });
+    expect(shrink.replies).toEqual([{ [nodeHost]: { ok: 'pool will shrink' } }]);
+    await waitFor(async () => (await ours())?.pool?.maxConcurrency === before + 1, 'the shrunk pool');
   });
 
   it('deletes a dead letter, and requeues another onto its queue', async () => {
