@@ -230,6 +230,41 @@ describe('Redis: remote control and events with Python Celery', () => {
     expect(gossip.output()).not.toMatch(/Unrecoverable error/);
     expect(await control.ping({ destination: [pyHost], timeout: 5 })).toEqual([{ [pyHost]: { ok: 'pong' } }]);
   });
+
+  it('`celery control add_consumer / cancel_consumer / pool_grow / pool_shrink` get Celery’s answers from our worker', async () => {
+    const extra = uniqueName('tq-ctl-extra');
+    queues.push(extra);
+    const say = async (...args: string[]) =>
+      (await celeryCli(['control', ...args, '-d', hostname, '-t', '5'], PY_ENV)).stdout;
+    const reply = (status: 'OK' | 'ERROR', text: string) =>
+      new RegExp(`->\\s+${escape(hostname)}: ${status}\\s+${escape(text)}`);
+
+    expect(await say('add_consumer', extra)).toMatch(reply('OK', `add consumer ${extra}`));
+    const added = await runPython(
+      `from celery_app import app\nprint(app.send_task("tasks.add", (20, 22), queue=${JSON.stringify(extra)}).get(timeout=10))`,
+      PY_ENV,
+    );
+    expect(added.stdout.trim()).toBe('42');
+    const queuesNow = await celeryCli(['inspect', 'active_queues', '-d', hostname, '-t', '5', '--json'], PY_ENV);
+    expect((JSON.parse(queuesNow.stdout)[hostname] as Array<{ name: string }>).map((q) => q.name)).toEqual([
+      queue,
+      extra,
+    ]);
+    expect(await say('cancel_consumer', extra)).toMatch(reply('OK', `no longer consuming from ${extra}`));
+
+    const poolSize = async () => {
+      const run = await celeryCli(['inspect', 'stats', '-d', hostname, '-t', '5', '--json'], PY_ENV);
+      return JSON.parse(run.stdout)[hostname].pool['max-concurrency'] as number;
+    };
+    const before = await poolSize();
+    expect(await say('pool_grow', '2')).toMatch(reply('OK', 'pool will grow'));
+    expect(await poolSize()).toBe(before + 2);
+    expect(await say('pool_shrink', '2')).toMatch(reply('OK', 'pool will shrink'));
+    expect(await poolSize()).toBe(before);
+
+    expect(await say('autoscale', '4', '2')).toMatch(reply('ERROR', "ValueError('Autoscale not enabled')"));
+    expect(await say('rate_limit', 'tasks.add', 'fast')).toMatch(reply('ERROR', 'Invalid rate limit string: "fast"'));
+  });
 });
 
 function escape(s: string): string {
