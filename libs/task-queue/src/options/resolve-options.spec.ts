@@ -33,5 +33,20 @@ describe('options', () => {
   it('refuses what it cannot do, saying why', () => {
     expect(() => resolveOptions({ taskSerializer: 'pickle' as 'json' })).toThrow(ConfigurationError);
     expect(() => resolveOptions({ worker: { concurrency: 0 } })).toThrow(/concurrency must be a whole number >= 1/);
+    expect(() => resolveOptions({ worker: { autoscale: { max: 0 } } })).toThrow(
+      /autoscale.max must be a whole number >= 1, got 0/,
+    );
+    expect(() => resolveOptions({ worker: { autoscale: { max: 2, min: 3 } } })).toThrow(
+      /autoscale.min must be a whole number from 0 to max \(2\), got 3/,
+    );
+  });
+
+  it('worker.autoscale: off by default; when set, min 0 and keepalive 30 s as Celery', () => {
+    expect(resolveOptions().worker.autoscale).toBeNull();
+    expect(resolveOptions({ worker: { autoscale: { max: 6 } } }).worker.autoscale).toEqual({
+      max: 6,
+      min: 0,
+      keepalive: 30,
+    });
   });
 });

@@ -18,8 +18,10 @@ export function workerBanner(
     ' -- [config]',
     ` -- .> transport:   ${maskUrl(broker)}`,
     ` -- .> results:     ${maskUrl(backend)}`,
-    ` -- .> concurrency: ${w.concurrency} (async, one event loop)`,
-    ` -- .> prefetch:    ${w.concurrency * w.prefetchMultiplier} (concurrency × ${w.prefetchMultiplier})`,
+    w.autoscale
+      ? ` -- .> concurrency: {min=${w.autoscale.min}, max=${w.autoscale.max}} (autoscale, async, one event loop)`
+      : ` -- .> concurrency: ${w.concurrency} (async, one event loop)`,
+    ` -- .> prefetch:    ${w.autoscale ? 'slots' : w.concurrency * w.prefetchMultiplier} (concurrency × ${w.prefetchMultiplier})`,
     ' -- [queues]',
     ...w.queues.map((q) => ` -- .> ${q.padEnd(16)} exchange=${q}(direct) key=${q}`),
     '',
