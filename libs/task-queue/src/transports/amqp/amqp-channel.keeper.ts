@@ -62,6 +62,16 @@ export class AmqpChannelKeeper<C extends Channel = Channel> {
     return ch;
   }
 
+  /**
+   * Stops handing out `channel` (when it is still the current one) and closes it, so the next get()
+   * opens a fresh one. For a channel that is open but no longer trusted.
+   */
+  async retire(channel: C): Promise<void> {
+    if (this.channel !== channel) return;
+    this.channel = null;
+    await closeChannelQuietly(channel);
+  }
+
   /** Closes the channel. One still opening is closed when it arrives (not waited for: it may wait on an outage). */
   async close(): Promise<void> {
     this.closed = true;

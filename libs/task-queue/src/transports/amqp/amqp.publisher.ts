@@ -27,7 +27,8 @@ const RETRY_MAX_MS = 1000;
  * When the channel or connection is lost before the confirm, the message is published again on
  * the next channel until `timeoutMs` runs out (BrokerUnavailableError). That is at-least-once: a
  * message whose confirm was lost with the connection can arrive twice. A nack (RabbitMQ could not
- * take the message) fails at once.
+ * take the message, e.g. a quorum queue without a leader for a moment) retires the channel and is
+ * published again on a new one, within the same `timeoutMs`.
  */
 export class AmqpPublisher {
   private readonly keeper: AmqpChannelKeeper<ConfirmChannel>;
@@ -55,19 +56,23 @@ export class AmqpPublisher {
           { cause: lastError },
         );
       }
+      let channel: ConfirmChannel | null = null;
       try {
         if (before) await before(attempt);
-        const channel = await this.keeper.get(remaining);
+        channel = await this.keeper.get(remaining);
         await this.send(channel, out, remaining);
         return;
       } catch (err) {
         if (err instanceof TaskQueueError && !(err instanceof BrokerUnavailableError)) throw err;
         if ((err as Error).message === 'message nacked') {
-          throw new BrokerUnavailableError(
-            `RabbitMQ refused (nack) the message for "${out.routingKey}": it could not store it.`,
-          );
+          // A confirm channel that published to a quorum queue while its leader was lost (cluster
+          // node killed) can nack every later message while a fresh channel on the same connection
+          // is acked (seen on RabbitMQ 3.10): retire the channel and publish again on a new one.
+          lastError = new Error(`RabbitMQ refused (nack) the message: it could not store it`);
+          if (channel) await this.keeper.retire(channel);
+        } else {
+          lastError = err as Error;
         }
-        lastError = err as Error;
         if (attempt === 0)
           this.logger.warn(
             `Publishing to "${out.routingKey}" failed (${lastError.message}); retrying for up to ${timeoutMs} ms.`,
