@@ -1,8 +1,5 @@
 // Two projects: unit specs beside the code (no server needed), and the suites in test/
 // that run against the real Redis, RabbitMQ and Python Celery of the machine.
-/** Suites that run in their own Jest process (jest.isolated.config.js, invoked by `npm test` after this one). */
-const ISOLATED = ['<rootDir>/test/reliability/rabbitmq-cluster\\.e2e-spec\\.ts$'];
-
 const shared = {
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
   testEnvironment: 'node',
@@ -30,7 +27,7 @@ module.exports = {
       rootDir: __dirname,
       roots: ['<rootDir>/test'],
       testRegex: '.*\\.e2e-spec\\.ts$',
-      testPathIgnorePatterns: ['/node_modules/', ...ISOLATED],
+      testPathIgnorePatterns: ['/node_modules/'],
       slowTestThreshold: 30,
     },
   ],

@@ -16,10 +16,8 @@ import { RecordModule, failoverFigures, runs } from './support/record.tasks';
  * confirms of a quorum queue mean a majority holds the message: none may be lost. Duplicates
  * (deliveries unacked when the node died) are counted and printed with the time to resume.
  * `TASKQUEUE_TEST_RABBIT_TASKS` sets the load (default 2,000, or 500 when CI=true: the full figures
- * are in docs/operations.md).
- *
- * Runs in its own Jest process (jest.isolated.config.js, after the main run in `npm test`): after
- * other suites in the same process, publishes stalled once the client had moved to node 2.
+ * are in docs/operations.md). Part of `npm test`; `npm run test:cluster` runs it alone.
+ * `TASKQUEUE_TEST_RABBIT_PORT_BASE` moves the nodes' ports and names (two runs side by side).
  */
 describe('RabbitMQ cluster: failover with quorum queues', () => {
   const TOTAL = Number(process.env.TASKQUEUE_TEST_RABBIT_TASKS ?? (process.env.CI === 'true' ? 500 : 2000));

@@ -42,8 +42,9 @@ function envFor(i: number, dir: string): NodeJS.ProcessEnv {
   };
 }
 
+/** Named after its AMQP port, so two runs with different `TASKQUEUE_TEST_RABBIT_PORT_BASE` never share a node name. */
 export function nodeName(i: number): string {
-  return `tqrel${i + 1}@localhost`;
+  return `tqrel${AMQP_PORT_BASE + i}@localhost`;
 }
 
 /** Runs rabbitmqctl against one node (the shared cookie through HOME). */
@@ -65,6 +66,7 @@ export function ctl(node: string, ...args: string[]): Promise<string> {
 export async function startRabbitNode(i: number, dir: string): Promise<RabbitNode> {
   const child = spawn(`${BIN}/rabbitmq-server`, [], {
     env: envFor(i, dir),
+    cwd: join(dir, `n${i}`), // a crash dump (erl_crash.dump) lands there, not in the repository
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -95,12 +97,24 @@ export async function startRabbitNode(i: number, dir: string): Promise<RabbitNod
 
 /** Starts `size` nodes and joins nodes 2… to node 1. */
 export async function startCluster(size: number, dir: string): Promise<RabbitNode[]> {
-  const nodes = await Promise.all(Array.from({ length: size }, (_, i) => startRabbitNode(i, dir)));
-  for (const n of nodes.slice(1)) {
-    await ctl(n.name, 'stop_app');
-    await ctl(n.name, 'join_cluster', nodes[0].name);
-    await ctl(n.name, 'start_app');
+  const started = await Promise.allSettled(Array.from({ length: size }, (_, i) => startRabbitNode(i, dir)));
+  const nodes = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    // The caller never gets the nodes that did start: stop them here, or they outlive the run.
+    await Promise.all(nodes.map((n) => n.kill()));
+    throw failed.reason;
   }
-  await ctl(nodes[0].name, 'await_online_nodes', String(size));
+  try {
+    for (const n of nodes.slice(1)) {
+      await ctl(n.name, 'stop_app');
+      await ctl(n.name, 'join_cluster', nodes[0].name);
+      await ctl(n.name, 'start_app');
+    }
+    await ctl(nodes[0].name, 'await_online_nodes', String(size));
+  } catch (err) {
+    await Promise.all(nodes.map((n) => n.kill()));
+    throw err;
+  }
   return nodes;
 }
