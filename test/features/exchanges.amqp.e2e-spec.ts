@@ -50,13 +50,17 @@ describe('AMQP exchanges (remote control and events)', () => {
     expect(exchanges).toContainEqual(['celery.pidbox', 'fanout', 'false', 'false']);
     expect(exchanges).toContainEqual(['reply.celery.pidbox', 'direct', 'false', 'false']);
     expect(exchanges).toContainEqual(['celeryev', 'topic', 'true', 'false']);
-    const queues = await vh.list('queues', ['name', 'durable', 'auto_delete', 'arguments']);
+    const queues = await vh.list('queues', ['name', 'durable', 'auto_delete', 'arguments', 'exclusive']);
     const row = (name: string) => queues.find((q) => q[0] === name);
+    // Exclusive and transient, as Celery 5.7 declares them: RabbitMQ 4.x refuses transient non-exclusive queues.
     expect(row(`${host}.celery.pidbox`)?.slice(0, 3)).toEqual([`${host}.celery.pidbox`, 'false', 'true']);
     expect(row(`${host}.celery.pidbox`)?.[3]).toMatch(/x-expires.*10000/);
     expect(row(`${host}.celery.pidbox`)?.[3]).toMatch(/x-message-ttl.*300000/);
+    expect(row(`${host}.celery.pidbox`)?.[4]).toBe('true');
     expect(row(`${oid}.reply.celery.pidbox`)?.slice(1, 3)).toEqual(['false', 'true']);
+    expect(row(`${oid}.reply.celery.pidbox`)?.[4]).toBe('true');
     expect(row(evq.name)?.[3]).toMatch(/x-message-ttl.*5000/);
+    expect(row(evq.name)?.[4]).toBe('true');
     const bindings = await vh.list('bindings', ['source_name', 'destination_name', 'routing_key']);
     expect(bindings).toContainEqual(['reply.celery.pidbox', `${oid}.reply.celery.pidbox`, oid]);
     expect(bindings).toContainEqual(['celeryev', evq.name, '#']);
@@ -64,6 +68,61 @@ describe('AMQP exchanges (remote control and events)', () => {
     const after = (await vh.list('queues', ['name'])).map((q) => q[0]);
     expect(after).not.toContain(`${host}.celery.pidbox`);
     expect(after).not.toContain(evq.name);
+  });
+
+  it("declares Celery 5.2's non-exclusive queues, or durable ones, when the options say so", async () => {
+    const other = newBroker(
+      vh.url,
+      {},
+      { controlQueueExclusive: false, eventQueueExclusive: false, eventQueueDurable: true },
+    );
+    try {
+      const host = uniqueName('w52') + '@h';
+      const evq = { name: `celeryev.${uniqueName('r')}`, bindingKey: '#', role: 'event' as const, autoDelete: true };
+      const stops = [
+        await other.listen(PIDBOX_EXCHANGE, mailboxQueue(host), () => undefined),
+        await other.listen(EVENT_EXCHANGE, evq, () => undefined),
+      ];
+      const queues = await vh.list('queues', ['name', 'durable', 'auto_delete', 'exclusive']);
+      expect(queues).toContainEqual([`${host}.celery.pidbox`, 'false', 'true', 'false']);
+      expect(queues).toContainEqual([evq.name, 'true', 'false', 'false']);
+      for (const stop of stops) await stop();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('a second worker with the same node name retries, then is refused with a message naming the node', async () => {
+    const host = uniqueName('dup') + '@h';
+    const second = newBroker(vh.url);
+    const stop = await broker.listen(PIDBOX_EXCHANGE, mailboxQueue(host), () => undefined);
+    try {
+      await expect(second.listen(PIDBOX_EXCHANGE, mailboxQueue(host), () => undefined)).rejects.toThrow(
+        new RegExp(`Another worker named "${host}" is already listening.*unique node name`),
+      );
+    } finally {
+      await stop();
+      await second.close();
+    }
+  });
+
+  it('takes over the node name once the previous connection is gone (a restart while the old one closes)', async () => {
+    const host = uniqueName('restart') + '@h';
+    const first = newBroker(vh.url);
+    const second = newBroker(vh.url);
+    try {
+      await first.listen(PIDBOX_EXCHANGE, mailboxQueue(host), () => undefined);
+      const seen: string[] = [];
+      const listening = second.listen(PIDBOX_EXCHANGE, mailboxQueue(host), (m) => seen.push(textOf(m)));
+      await first.close(); // while the second is retrying on RESOURCE_LOCKED
+      const stop = await listening;
+      await broker.publishToExchange(PIDBOX_EXCHANGE, '', message('to the new one'));
+      await waitFor(() => seen.includes('to the new one'), 'the control message on the second listener');
+      await stop();
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 
   it('routes by exchange type: fanout to all, direct by key, topic by pattern; the handler gets the routing key', async () => {

@@ -28,7 +28,14 @@ export class EventReceiver {
     }
     this.stopFn = await this.broker.listen(
       EVENT_EXCHANGE,
-      { name: `celeryev.${randomUUID()}`, bindingKey: '#', autoDelete: true, expiresMs: 60_000, messageTtlMs: 5_000 },
+      {
+        name: `celeryev.${randomUUID()}`,
+        bindingKey: '#',
+        role: 'event',
+        autoDelete: true,
+        expiresMs: 60_000,
+        messageTtlMs: 5_000,
+      },
       (message) => {
         for (const e of eventsOf(message)) {
           try {

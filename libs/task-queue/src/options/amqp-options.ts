@@ -30,6 +30,33 @@ export interface AmqpTransportOptions {
    */
   reconnectMaxDelay?: number;
   /**
+   * Declare remote-control queues (the worker's `<hostname>.celery.pidbox`, a caller's reply queue)
+   * exclusive to their connection, as Celery 5.7 / kombu 5.6 do by default: RabbitMQ 4.x refuses
+   * transient non-exclusive queues (deprecated feature `transient_nonexcl_queues`). Two workers with
+   * one node name then cannot both listen: the second retries briefly and refuses to start.
+   * Set false (and `controlQueueDurable` false) for Celery 5.2's declaration. [control_queue_exclusive]
+   * @defaultValue true
+   */
+  controlQueueExclusive?: boolean;
+  /**
+   * Declare remote-control queues durable (not auto-deleted). Cannot be combined with
+   * `controlQueueExclusive` (an exclusive queue goes with its connection). [control_queue_durable]
+   * @defaultValue false
+   */
+  controlQueueDurable?: boolean;
+  /**
+   * Declare event receiver queues (`celeryev.<uuid>`, one per monitor) exclusive to their connection,
+   * as Celery 5.7 does by default; their names are unique, so no two connections compete. [event_queue_exclusive]
+   * @defaultValue true
+   */
+  eventQueueExclusive?: boolean;
+  /**
+   * Declare event receiver queues durable (not auto-deleted). Cannot be combined with
+   * `eventQueueExclusive`. [event_queue_durable]
+   * @defaultValue false
+   */
+  eventQueueDurable?: boolean;
+  /**
    * Task states the rpc:// backend keeps in memory for get() (oldest dropped first). Default 10000.
    * @defaultValue 10000
    */

@@ -63,6 +63,10 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
       reconnectDelay: o.amqp?.reconnectDelay ?? AMQP_DEFAULTS.reconnectDelay,
       reconnectMaxDelay: o.amqp?.reconnectMaxDelay ?? AMQP_DEFAULTS.reconnectMaxDelay,
       rpcResultCacheSize: o.amqp?.rpcResultCacheSize ?? AMQP_DEFAULTS.rpcResultCacheSize,
+      controlQueueExclusive: o.amqp?.controlQueueExclusive ?? AMQP_DEFAULTS.controlQueueExclusive,
+      controlQueueDurable: o.amqp?.controlQueueDurable ?? AMQP_DEFAULTS.controlQueueDurable,
+      eventQueueExclusive: o.amqp?.eventQueueExclusive ?? AMQP_DEFAULTS.eventQueueExclusive,
+      eventQueueDurable: o.amqp?.eventQueueDurable ?? AMQP_DEFAULTS.eventQueueDurable,
     },
     worker: {
       queues: w.queues?.length ? w.queues : [defaultQueue],

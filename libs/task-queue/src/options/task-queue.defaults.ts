@@ -30,6 +30,11 @@ export const AMQP_DEFAULTS = {
   reconnectDelay: 100,
   reconnectMaxDelay: 5000,
   rpcResultCacheSize: 10_000,
+  /** Celery 5.7's defaults: exclusive, transient control and event queues, which RabbitMQ 4.x accepts. */
+  controlQueueExclusive: true,
+  controlQueueDurable: false,
+  eventQueueExclusive: true,
+  eventQueueDurable: false,
 };
 
 export const WORKER_DEFAULTS = {

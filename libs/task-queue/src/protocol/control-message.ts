@@ -18,6 +18,7 @@ export function mailboxQueue(hostname: string): ListenerQueueSpec {
   return {
     name: `${hostname}.celery.pidbox`,
     bindingKey: '',
+    role: 'control',
     autoDelete: true,
     expiresMs: 10_000,
     messageTtlMs: 300_000,
@@ -29,6 +30,7 @@ export function replyQueue(oid: string): ListenerQueueSpec {
   return {
     name: `${oid}.reply.celery.pidbox`,
     bindingKey: oid,
+    role: 'control',
     autoDelete: true,
     expiresMs: 10_000,
     messageTtlMs: 300_000,

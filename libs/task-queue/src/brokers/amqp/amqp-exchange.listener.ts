@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { Channel } from 'amqplib';
 import { ExchangeHandler, ExchangeSpec, ListenerQueueSpec } from '../broker.interface';
 import { closeChannelQuietly, settleWithin } from '../../transports/amqp/amqp-channel.close';
-import { declareExchange, declareListenerQueue } from './amqp-exchange-topology';
+import { ConfigurationError } from '../../errors';
+import { ListenerQueueFlags, declareExchange, declareListenerQueue } from './amqp-exchange-topology';
 import { toTaskMessage } from './amqp-headers';
 import { AmqpConnection } from '../../transports/amqp/amqp.connection';
 
@@ -15,6 +16,8 @@ export interface AmqpListenerDeps {
   /** First and largest pause between attempts to resume after a loss. */
   retryDelay: number;
   retryMaxDelay: number;
+  /** Exclusive / durable flags of the queue (from the amqp options). */
+  flags: ListenerQueueFlags;
   /** Called once the listener is stopped. */
   onGone(listener: AmqpExchangeListener): void;
 }
@@ -39,10 +42,29 @@ export class AmqpExchangeListener {
     private readonly deps: AmqpListenerDeps,
   ) {}
 
-  /** First attachment: errors (unreachable broker, 406 on declare) reach the caller. */
+  /**
+   * First attachment: errors (unreachable broker, 406 on declare) reach the caller. An exclusive queue
+   * held by another connection (405 RESOURCE_LOCKED) is tried again for a few seconds, since the
+   * holder may be the previous process of this worker whose connection is still closing; then the
+   * caller gets a ConfigurationError that says to give each worker its own node name.
+   */
   async start(): Promise<void> {
     try {
-      await this.attach();
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.attach();
+          return;
+        } catch (err) {
+          if (!isResourceLocked(err) || this.stopped) throw err;
+          if (attempt >= LOCKED_ATTEMPTS) throw this.lockedError(err as Error);
+          const pause = Math.min(LOCKED_FIRST_PAUSE_MS * 2 ** (attempt - 1), LOCKED_MAX_PAUSE_MS);
+          this.deps.logger.warn(
+            `Queue "${this.queue.name}" is held exclusively by another connection (attempt ${attempt} of ` +
+              `${LOCKED_ATTEMPTS}); trying again in ${pause} ms.`,
+          );
+          await new Promise((r) => setTimeout(r, pause));
+        }
+      }
     } catch (err) {
       this.stopped = true;
       this.deps.onGone(this);
@@ -65,6 +87,19 @@ export class AmqpExchangeListener {
     this.deps.onGone(this);
   }
 
+  private lockedError(cause: Error): ConfigurationError {
+    const node = /^(.+)\.celery\.pidbox$/.exec(this.queue.name)?.[1];
+    return new ConfigurationError(
+      node
+        ? `Another worker named "${node}" is already listening on this broker: its remote-control queue ` +
+            `"${this.queue.name}" is exclusive (amqp.controlQueueExclusive). Give each worker a unique node name ` +
+            "(worker.hostname, Celery's -n), or stop the other worker first."
+        : `Queue "${this.queue.name}" is held exclusively by another connection (${cause.message}). ` +
+            'Give each listener a queue name of its own.',
+      { cause },
+    );
+  }
+
   private async attach(): Promise<void> {
     const { connection, logger, timeoutMs } = this.deps;
     const ch = await connection.createChannel(false, timeoutMs);
@@ -80,7 +115,7 @@ export class AmqpExchangeListener {
     });
     try {
       await declareExchange(ch, this.exchange);
-      await declareListenerQueue(ch, this.exchange, this.queue);
+      await declareListenerQueue(ch, this.exchange, this.queue, this.deps.flags);
       await ch.consume(
         this.queue.name,
         (msg) => {
@@ -124,4 +159,14 @@ export class AmqpExchangeListener {
       });
     }, delay);
   }
+}
+
+/** Attempts of a first attachment refused with RESOURCE_LOCKED: about 6 s in all. */
+const LOCKED_ATTEMPTS = 6;
+const LOCKED_FIRST_PAUSE_MS = 200;
+const LOCKED_MAX_PAUSE_MS = 2000;
+
+/** RabbitMQ's 405 RESOURCE_LOCKED: an exclusive queue of another connection. */
+function isResourceLocked(err: unknown): boolean {
+  return (err as { code?: number }).code === 405;
 }

@@ -18,6 +18,16 @@ describe('amqp-topology', () => {
     expect(() => validateAmqpOptions({ queueType: 'classic', maxPriority: 255 })).not.toThrow();
   });
 
+  it('refuses a control or event queue both exclusive and durable, as Celery does', () => {
+    expect(() => validateAmqpOptions({ controlQueueExclusive: true, controlQueueDurable: true })).toThrow(
+      /controlQueueExclusive and amqp.controlQueueDurable cannot both be true/,
+    );
+    expect(() => validateAmqpOptions({ eventQueueExclusive: true, eventQueueDurable: true })).toThrow(
+      ConfigurationError,
+    );
+    expect(() => validateAmqpOptions({ controlQueueExclusive: false, controlQueueDurable: true })).not.toThrow();
+  });
+
   it('declares the rpc reply queue as Celery does: transient, auto-delete, x-expires in ms', () => {
     expect(replyQueueOptions(86_400)).toEqual({
       durable: false,

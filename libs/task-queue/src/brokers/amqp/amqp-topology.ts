@@ -29,6 +29,14 @@ export function validateAmqpOptions(amqp: AmqpTransportOptions): void {
   if (amqp.queueType !== undefined && amqp.queueType !== 'classic' && amqp.queueType !== 'quorum') {
     throw new ConfigurationError(`amqp.queueType must be "classic" or "quorum", got "${String(amqp.queueType)}".`);
   }
+  for (const kind of ['control', 'event'] as const) {
+    if (amqp[`${kind}QueueExclusive`] && amqp[`${kind}QueueDurable`]) {
+      throw new ConfigurationError(
+        `amqp.${kind}QueueExclusive and amqp.${kind}QueueDurable cannot both be true: an exclusive queue is deleted ` +
+          'with its connection, so it cannot be durable. Choose one (as Celery refuses both).',
+      );
+    }
+  }
   if (amqp.queueType === 'quorum' && p !== undefined) {
     throw new ConfigurationError(
       'amqp.maxPriority cannot be used with amqp.queueType "quorum": quorum queues have no x-max-priority before RabbitMQ 4.0 ' +

@@ -31,7 +31,7 @@ import {
   delayRoutingKey,
   delaySecondsUntil,
 } from './amqp-delay-topology';
-import { declareExchange } from './amqp-exchange-topology';
+import { declareExchange, listenerQueueFlags } from './amqp-exchange-topology';
 import { AmqpExchangeListener } from './amqp-exchange.listener';
 
 /**
@@ -144,6 +144,7 @@ export class AmqpBroker implements Broker {
       timeoutMs: this.options.publishTimeout,
       retryDelay: this.options.amqp.reconnectDelay,
       retryMaxDelay: this.options.amqp.reconnectMaxDelay,
+      flags: listenerQueueFlags(queue.role, this.options.amqp),
       onGone: (l) => this.listeners.delete(l),
     });
     this.listeners.add(listener);
