@@ -264,8 +264,19 @@ export function canvasSuite(target: BrokerTarget, features: { chords: boolean } 
         it('fires once when a worker dies mid-header and another takes over', async () => {
           const queue = uniqueName('chord-kill');
           const key = uniqueName('chord-kill-key');
+          // A node name of their own: the suite's worker runs beside them, and on RabbitMQ a node name is
+          // one exclusive control queue (a second live listener is refused). The second worker replaces the
+          // first under the same name, as a restarted worker does.
+          const node = `${uniqueName('takeover')}@canvas`;
           const first = await startWorker(
-            target.options({ worker: { queues: [queue], concurrency: 2, shutdownTimeout: 0 } }),
+            target.options({
+              worker: {
+                queues: [queue],
+                concurrency: 2,
+                shutdownTimeout: 0,
+                hostname: node,
+              },
+            }),
             { imports: [TasksModule], providers: [CanvasTasks] },
           );
           const result = await c().chord(
@@ -274,10 +285,13 @@ export function canvasSuite(target: BrokerTarget, features: { chords: boolean } 
           );
           await waitFor(() => seen[key]?.length === 1, 'the member to start on the first worker');
           await first.close(); // the waiting member's message is unacked: it goes back to the queue
-          const second = await startWorker(target.options({ worker: { queues: [queue], concurrency: 2 } }), {
-            imports: [TasksModule],
-            providers: [CanvasTasks],
-          });
+          const second = await startWorker(
+            target.options({ worker: { queues: [queue], concurrency: 2, hostname: node } }),
+            {
+              imports: [TasksModule],
+              providers: [CanvasTasks],
+            },
+          );
           await waitFor(() => seen[key]?.length === 2, 'the member to restart on the second worker');
           second.server.revoke([seen[key][1] as string], true);
           await expect(result.get({ timeout: 5000 })).rejects.toMatchObject({ excType: 'ChordError' });
