@@ -7,15 +7,11 @@ import { TaskRegistry } from '../registry/task.registry';
 import { TaskControl } from '../control/task-control';
 import { CanvasPublisher } from '../canvas/canvas.publisher';
 import { TaskPublisher } from '../publish/task.publisher';
-import { optionsFromEnv } from '../task-queue.env';
 import { ResolvedTaskQueueOptions } from '../options/resolved-options';
 import { resolveOptions } from '../options/resolve-options';
+import { connectionOptions, ConnectionFlags } from './connection-options';
 
-/** Flags every command shares; each falls back to its TASKQUEUE_* variable, then to the default. */
-export interface ConnectionFlags {
-  broker?: string;
-  backend?: string;
-}
+export type { ConnectionFlags } from './connection-options';
 
 export interface CliContext {
   config: ResolvedTaskQueueOptions;
@@ -26,14 +22,9 @@ export interface CliContext {
   close(): Promise<void>;
 }
 
-/** The broker, backend and a TaskClient, built without Nest: the CLI needs no app module. */
+/** The broker, backend and a TaskClient, built without Nest: the CLI needs no app module. Refuses a missing broker. */
 export function cliContext(flags: ConnectionFlags): CliContext {
-  const env = optionsFromEnv();
-  const config = resolveOptions({
-    ...env,
-    brokerUrl: flags.broker ?? env.brokerUrl,
-    resultBackend: flags.backend ?? env.resultBackend,
-  });
+  const config = resolveOptions(connectionOptions(flags));
   const broker = createBroker(config);
   const backend = createResultBackend(config);
   const control = new TaskControl(broker);

@@ -1,8 +1,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { startStandaloneDashboard } from '../dashboard/dashboard.standalone';
-import { optionsFromEnv } from '../task-queue.env';
 import { maskUrl } from '../transports/url-mask';
-import { ConnectionFlags } from './cli-context';
+import { connectionOptions, ConnectionFlags } from './connection-options';
 
 /** `taskq dashboard`: the monitoring dashboard as its own server (Flower's `celery flower`). */
 export function registerDashboardCommand(program: Command, out: (line: string) => void): void {
@@ -20,13 +19,7 @@ export function registerDashboardCommand(program: Command, out: (line: string) =
     .option('--read-only', 'show only: no revoke, purge or worker control')
     .option('--max-tasks <n>', 'tasks kept in the history (oldest dropped first)', portArg, 100_000)
     .action(async (o: { port: number; host: string; basicAuth: string[]; readOnly?: boolean; maxTasks: number }) => {
-      const flags = program.opts<ConnectionFlags>();
-      const env = optionsFromEnv();
-      const taskQueue = {
-        ...env,
-        brokerUrl: flags.broker ?? env.brokerUrl,
-        resultBackend: flags.backend ?? env.resultBackend,
-      };
+      const taskQueue = connectionOptions(program.opts<ConnectionFlags>());
       const dash = await startStandaloneDashboard({
         taskQueue,
         port: o.port,
@@ -36,7 +29,7 @@ export function registerDashboardCommand(program: Command, out: (line: string) =
         monitor: { maxTasks: o.maxTasks },
       });
       out(
-        `taskq dashboard on ${dash.url} (broker ${maskUrl(taskQueue.brokerUrl ?? 'memory://')}${o.readOnly ? ', read-only' : ''}${o.basicAuth.length ? ', basic auth' : ''})`,
+        `taskq dashboard on ${dash.url} (broker ${maskUrl(taskQueue.brokerUrl!)}${o.readOnly ? ', read-only' : ''}${o.basicAuth.length ? ', basic auth' : ''})`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => resolve();

@@ -1,10 +1,12 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { AsyncResult } from '../result/async-result';
-import { TaskFailedError, TaskQueueError } from '../errors';
+import { TaskFailedError, TaskQueueError, TaskTimeoutError } from '../errors';
 import { parseIsoTime } from '../protocol/iso-time';
 import { decodeJson } from '../protocol/json.codec';
 import { ResultMeta } from '../protocol/result-meta';
 import { cliContext, ConnectionFlags } from './cli-context';
+import { configuredDefaultQueue } from './connection-options';
+import { EXIT_CODES_HELP, exitCodeOfState, TASKQ_EXIT } from './exit-codes';
 import { scheduleCommand } from './schedule.command';
 import { beatCommand } from './beat.command';
 import { registerDashboardCommand } from './dashboard.command';
@@ -23,7 +25,12 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
     .description(
       'Send Celery tasks, read results, purge queues. Broker and backend come from flags or TASKQUEUE_BROKER_URL / TASKQUEUE_RESULT_BACKEND.',
     )
-    .addOption(new Option('-b, --broker <url>', 'broker URL (default: $TASKQUEUE_BROKER_URL or memory://)'))
+    .addOption(
+      new Option(
+        '-b, --broker <url>',
+        'broker URL (default: $TASKQUEUE_BROKER_URL; required, memory:// only if given)',
+      ),
+    )
     .addOption(
       new Option('--backend <url>', 'result backend URL (default: $TASKQUEUE_RESULT_BACKEND, else as the broker)'),
     )
@@ -35,7 +42,7 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
     .argument('<task>', 'registered task name, e.g. tasks.add')
     .option('-a, --args <json>', 'positional arguments, a JSON array', jsonArg('array'), [])
     .option('-k, --kwargs <json>', 'keyword arguments, a JSON object', jsonArg('object'), {})
-    .option('-Q, --queue <queue>', 'queue to send to (default: $TASKQUEUE_DEFAULT_QUEUE or celery)')
+    .option('-Q, --queue <queue>', 'queue to send to ($TASKQUEUE_DEFAULT_QUEUE or celery)', configuredDefaultQueue())
     .option('--countdown <seconds>', 'run no earlier than this many seconds from now', numberArg)
     .option('--eta <iso>', 'run no earlier than this ISO-8601 time', dateArg)
     .option('--expires <seconds>', 'do not run after this many seconds from now', numberArg)
@@ -45,13 +52,14 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
       "where a countdown/eta waits: 'broker' (default) or 'worker' (for queues only Python workers consume)",
     )
     .option('-w, --wait [timeout]', 'wait for the result (seconds, default 30) and print it', numberArg)
+    .addHelpText('after', EXIT_CODES_HELP)
     .action(
       async (
         task: string,
         o: {
           args: unknown[];
           kwargs: Record<string, unknown>;
-          queue?: string;
+          queue: string;
           countdown?: number;
           eta?: Date;
           expires?: number;
@@ -70,7 +78,9 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
             delayIn: o.delayIn,
           });
           if (o.wait === undefined) return out(result.id);
-          out(JSON.stringify(await waitResult(result, o.wait)));
+          const { exitCode, ...printed } = await waitResult(result, o.wait);
+          out(JSON.stringify(printed));
+          process.exitCode = exitCode;
         });
       },
     );
@@ -81,28 +91,38 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
     .argument('<id>', 'task id')
     .option('-w, --wait [timeout]', 'wait until it is ready (seconds, default 30)', numberArg)
     .option('-t, --traceback', 'print the traceback of a failed task instead')
+    .addHelpText('after', `${EXIT_CODES_HELP} Without --wait, a state not ready yet exits 0.`)
     .action(async (id: string, o: { wait?: number | true; traceback?: boolean }) => {
       await withContext(program.opts(), async ({ client }) => {
         const result = client.asyncResult(id);
-        if (o.wait !== undefined) await result.get({ timeout: seconds(o.wait) * 1000, propagate: false });
+        let timedOut: TaskTimeoutError | null = null;
+        if (o.wait !== undefined)
+          await result.get({ timeout: seconds(o.wait) * 1000, propagate: false }).catch((err: unknown) => {
+            if (!(err instanceof TaskTimeoutError)) throw err;
+            timedOut = err;
+          });
         const meta = await result.meta();
-        if (o.traceback) return out(meta.traceback ?? '');
-        out(JSON.stringify(summary(meta)));
+        if (o.traceback) out(meta.traceback ?? '');
+        else out(JSON.stringify(summary(meta)));
+        if (timedOut) process.stderr.write(`taskq: ${(timedOut as TaskTimeoutError).message}\n`);
+        process.exitCode = timedOut ? TASKQ_EXIT.timeout : exitCodeOfState(meta.status);
       });
     });
 
   program
     .command('purge')
     .description('delete every waiting message of the queues (running tasks are not touched)')
-    .option('-Q, --queue <queues>', 'comma-separated queues (default: $TASKQUEUE_QUEUES or the default queue)')
-    .action(async (o: { queue?: string }) => {
-      await withContext(program.opts(), async ({ broker, config }) => {
+    .option(
+      '-Q, --queue <queues>',
+      'comma-separated queues ($TASKQUEUE_DEFAULT_QUEUE or celery)',
+      configuredDefaultQueue(),
+    )
+    .action(async (o: { queue: string }) => {
+      await withContext(program.opts(), async ({ broker }) => {
         const queues = o.queue
-          ? o.queue
-              .split(',')
-              .map((q) => q.trim())
-              .filter(Boolean)
-          : config.worker.queues;
+          .split(',')
+          .map((q) => q.trim())
+          .filter(Boolean);
         let total = 0;
         for (const q of queues) {
           const n = await broker.purge(q);
@@ -116,11 +136,15 @@ export function buildProgram(out: (line: string) => void = (l) => process.stdout
   program
     .command('dead-letters')
     .description('print the messages a worker moved aside from a queue, newest first, with the reason')
-    .option('-Q, --queue <queue>', 'queue whose dead letters to read (default: the default queue)')
+    .option(
+      '-Q, --queue <queue>',
+      'queue whose dead letters to read ($TASKQUEUE_DEFAULT_QUEUE or celery)',
+      configuredDefaultQueue(),
+    )
     .option('-n, --limit <n>', 'how many', numberArg, 20)
-    .action(async (o: { queue?: string; limit: number }) => {
-      await withContext(program.opts(), async ({ broker, config }) => {
-        const letters = await broker.readDeadLetters(o.queue ?? config.defaultQueue, o.limit);
+    .action(async (o: { queue: string; limit: number }) => {
+      await withContext(program.opts(), async ({ broker }) => {
+        const letters = await broker.readDeadLetters(o.queue, o.limit);
         for (const l of letters) {
           out(
             JSON.stringify({
@@ -160,12 +184,24 @@ async function withContext(
   }
 }
 
-async function waitResult(result: AsyncResult, wait: number | true): Promise<Record<string, unknown>> {
+/** The outcome of `call --wait` as printed, and its exit code (see exit-codes.ts). */
+async function waitResult(
+  result: AsyncResult,
+  wait: number | true,
+): Promise<Record<string, unknown> & { exitCode: number }> {
   try {
-    return { id: result.id, state: 'SUCCESS', result: await result.get({ timeout: seconds(wait) * 1000 }) };
+    const value = await result.get({ timeout: seconds(wait) * 1000 });
+    return { id: result.id, state: 'SUCCESS', result: value, exitCode: TASKQ_EXIT.success };
   } catch (err) {
-    if (err instanceof TaskFailedError)
-      return { id: result.id, state: err.state, exception: { type: err.excType, message: err.excMessage } };
+    if (err instanceof TaskFailedError) {
+      const exception = { type: err.excType, message: err.excMessage };
+      return { id: result.id, state: err.state, exception, exitCode: exitCodeOfState(err.state) };
+    }
+    if (err instanceof TaskTimeoutError) {
+      // The id still matters: the task may finish later and `taskq result <id>` will read it.
+      process.stderr.write(`taskq: ${err.message}\n`);
+      return { id: result.id, state: err.lastState, exitCode: TASKQ_EXIT.timeout };
+    }
     throw err;
   }
 }
