@@ -78,6 +78,8 @@ export const LAYERS = {
     'control',
     'decorators',
   ],
+  // Health checks; only health/ may load @nestjs/terminus (an optional peer: the `nestjs-celery/health` entry point).
+  health: ['errors', 'options', 'transports', 'brokers', 'backends', 'control'],
   dashboard: [
     'errors',
     'states',
@@ -90,6 +92,7 @@ export const LAYERS = {
     'client',
     'beat',
     'monitor',
+    'health',
   ],
   cli: [
     'errors',
@@ -133,12 +136,18 @@ function layerRules(folder, alsoAllowed = []) {
         },
       ]
     : [];
-  const paths = DRIVER_FOLDERS.includes(folder)
-    ? []
-    : ['ioredis', 'amqplib'].map((name) => ({
-        name,
-        message: `Only peers/, transports/, brokers/, backends/, beat/, monitor/ and cli/ may import ${name}.`,
-      }));
+  const paths = (
+    DRIVER_FOLDERS.includes(folder)
+      ? []
+      : ['ioredis', 'amqplib'].map((name) => ({
+          name,
+          message: `Only peers/, transports/, brokers/, backends/, beat/, monitor/ and cli/ may import ${name}.`,
+        }))
+  ).concat(
+    folder === 'health'
+      ? []
+      : [{ name: '@nestjs/terminus', message: 'Only health/ may import @nestjs/terminus (an optional peer).' }],
+  );
   return {
     files: [`${LIB}/${folder}/**/*.ts`],
     ignores: [`${LIB}/**/*.spec.ts`],

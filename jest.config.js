@@ -8,6 +8,7 @@ const shared = {
   // internals (never part of the published exports map).
   moduleNameMapper: {
     '^nestjs-celery$': '<rootDir>/libs/task-queue/src',
+    '^nestjs-celery/health$': '<rootDir>/libs/task-queue/src/health',
     '^nestjs-celery/internal/(.*)$': '<rootDir>/libs/task-queue/src/$1',
   },
 };

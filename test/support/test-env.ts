@@ -72,6 +72,12 @@ export const SUITE_DB = {
   /** Dashboard auth, CSRF, read-only, actions, RabbitMQ with Redis results: test/dashboard/dashboard-{auth,actions,amqp}. Shares 14 with beatReplicas, as `dashboard` shares 12. */
   dashboardAuth: 14,
   /**
+   * Health checks (terminus indicator in apps/api, the dashboard's /healthz): test/features/health.redis. Shares 14 with
+   * beatReplicas and dashboardAuth: unique queue names and hostnames, deletes only its own queues' keys; it counts the
+   * other files' workers in /healthz but asserts only on its own queue (workers, backlog) and on "at least one".
+   */
+  health: 14,
+  /**
    * test/reliability: limits suite and the failover suites' run counters. Shares DB 2 with the
    * Node-only broker suites: every key here is under a unique queue name, and each suite deletes
    * only its own keys.

@@ -1,7 +1,9 @@
 import { Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { BrokerUnavailableFilter, TaskQueueDashboardModule, TaskQueueModule, optionsFromEnv } from 'nestjs-celery';
+import { TaskQueueHealthModule } from 'nestjs-celery/health';
 import { TasksController } from './tasks.controller';
+import { API_HEALTH_OPTIONS, apiHealthFromEnv, HealthController } from './health.controller';
 
 @Module({
   imports: [
@@ -12,9 +14,14 @@ import { TasksController } from './tasks.controller';
       basicAuth: process.env.DASHBOARD_BASIC_AUTH?.split(',').filter(Boolean),
       readOnly: process.env.DASHBOARD_READ_ONLY === 'true',
     }),
+    // GET /health for readiness probes (terminus): broker, backend, workers on the queue, backlog.
+    TaskQueueHealthModule,
   ],
-  controllers: [TasksController],
+  controllers: [TasksController, HealthController],
   // A broker outage answers 503 with Retry-After, not a generic 500.
-  providers: [{ provide: APP_FILTER, useValue: new BrokerUnavailableFilter() }],
+  providers: [
+    { provide: APP_FILTER, useValue: new BrokerUnavailableFilter() },
+    { provide: API_HEALTH_OPTIONS, useValue: apiHealthFromEnv() },
+  ],
 })
 export class ApiModule {}

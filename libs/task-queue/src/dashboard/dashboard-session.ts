@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { maskUrl } from '../transports/url-mask';
+import { maskUrlsIn } from '../transports/url-mask';
 
 export const CSRF_COOKIE = 'taskq_csrf';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -19,5 +19,5 @@ export function cookieOf(header: string | undefined, name: string): string | nul
 
 /** Masks the password of every URL in a text (error messages, replies) with the library's masker. */
 export function maskSecrets(text: string): string {
-  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (u) => maskUrl(u));
+  return maskUrlsIn(text);
 }

@@ -14,6 +14,8 @@ import { PeriodicEntriesReader } from './periodic-entries.reader';
 import { PERIODIC_ENTRY_SOURCE, PeriodicEntrySource } from './periodic-entry.source';
 import { DashboardAuthGuard } from './dashboard-auth.guard';
 import { DashboardController } from './dashboard.controller';
+import { DashboardHealthController } from './dashboard-health.controller';
+import { TaskQueueProbe } from '../health/task-queue.probe';
 import { DashboardMonitorHost } from './dashboard-monitor.host';
 import { DASHBOARD_OPTIONS, DASHBOARD_USER_GUARD, TaskQueueDashboardOptions } from './dashboard.options';
 
@@ -54,13 +56,20 @@ export class TaskQueueDashboardModule {
           new DashboardActions(broker, client, monitor, periodic),
         inject: [TASK_QUEUE_BROKER, TaskClient, TaskMonitor, PeriodicEntriesReader],
       },
+      {
+        provide: TaskQueueProbe,
+        useFactory: (broker: Broker, backend: ResultBackend, control: TaskControl, config: ResolvedTaskQueueOptions) =>
+          new TaskQueueProbe(broker, backend, control, config.defaultQueue),
+        inject: [TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TaskControl, TASK_QUEUE_CONFIG],
+      },
       DashboardAuthGuard,
       DashboardMonitorHost,
     ];
     return {
       module: TaskQueueDashboardModule,
       imports: path ? [RouterModule.register([{ path, module: TaskQueueDashboardModule }])] : [],
-      controllers: [DashboardController],
+      // The health controller has no auth guard: probes carry no credentials (see its comment).
+      controllers: [DashboardController, DashboardHealthController],
       providers,
       exports: [TaskMonitor],
     };

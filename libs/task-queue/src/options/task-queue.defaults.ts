@@ -84,3 +84,13 @@ export const TASK_EXECUTION_DEFAULTS = {
   acksLate: true,
   rejectOnWorkerLost: true,
 };
+
+/** Health checks (`nestjs-celery/health`, the dashboard's `/healthz`). */
+export const HEALTH_DEFAULTS = {
+  /** Ms a broker or backend round trip may take before the check reads as down (a k8s probe's own timeout is 1 s by default). */
+  timeoutMs: 1000,
+  /** Seconds to collect `active_queues` replies for the workers check (Celery's inspect default). */
+  workersTimeout: 1,
+  /** Workers that must consume the queue. */
+  minWorkers: 1,
+} as const;

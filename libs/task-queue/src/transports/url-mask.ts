@@ -9,3 +9,8 @@ import { maskBrokerUrl } from './broker-url';
 export function maskUrl(url: string, mask = '***'): string {
   return maskBrokerUrl(url, mask);
 }
+
+/** Masks the password of every URL inside a text (an error message, a reply) with the masker above. */
+export function maskUrlsIn(text: string): string {
+  return text.replace(/[a-z][a-z0-9+.-]*:\/\/[^\s"'<>]+/gi, (u) => maskUrl(u));
+}
