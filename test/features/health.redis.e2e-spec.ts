@@ -14,6 +14,7 @@ import { TaskQueueHealthIndicator, TaskQueueHealthModule } from 'nestjs-celery/h
 import { API_HEALTH_OPTIONS, ApiHealthOptions, HealthController } from '../../apps/api/src/health.controller';
 import { TasksModule } from '../../apps/worker/src/tasks/tasks.module';
 import { RunningWorker, startWorker } from '../support/nest-apps';
+import { createTestVhost, TestVhost } from '../support/rabbitmq';
 import { deletePrefix, inspector, queueKeys, removeBindingsMentioning } from '../support/redis-test.helpers';
 import { redisUrlFor, suiteDb } from '../support/test-env';
 import { uniqueName, waitFor } from '../support/wait';
@@ -156,6 +157,49 @@ describe('Health checks (Redis)', () => {
     expect(res.body.error.backend).toMatchObject({ status: 'down', backend: 'redis' });
     expect(res.body.error.broker.message).toEqual(expect.any(String));
     expect(res.text).not.toContain('health-s3cret');
+  });
+
+  describe('RabbitMQ broker, Redis results', () => {
+    let vhost: TestVhost;
+    beforeAll(async () => {
+      vhost = await createTestVhost('health');
+    });
+    afterAll(async () => {
+      // Our apps first: deleting a vhost with open connections would close them under the app.
+      for (const app of apps.splice(0)) await app.close();
+      await vhost?.delete();
+    });
+
+    it('healthy: the broker check up on amqp, the backlog read from RabbitMQ', async () => {
+      const base = await healthApp(
+        { brokerUrl: vhost.url, resultBackend: URL, defaultQueue: idle },
+        { minWorkers: 0, maxBacklog: 100 },
+      );
+      const res = await get(`${base}/health`);
+      expect(res.status).toBe(200);
+      expect(res.body.info).toMatchObject({
+        broker: { status: 'up', transport: 'amqp' },
+        backend: { status: 'up', backend: 'redis' },
+        backlog: { status: 'up', queue: idle, length: 0 },
+      });
+    });
+
+    it('RabbitMQ on a closed port: 503 naming the broker check, with no password in the answer', async () => {
+      const port = await closedPort();
+      const base = await healthApp(
+        {
+          brokerUrl: `amqp://guest:amqp-s3cret@127.0.0.1:${port}/${vhost.name}`,
+          resultBackend: URL,
+          defaultQueue: idle,
+        },
+        { minWorkers: 0, maxBacklog: 100 },
+      );
+      const res = await get(`${base}/health`);
+      expect(res.status).toBe(503);
+      expect(res.body.error.broker).toMatchObject({ status: 'down', transport: 'amqp', message: expect.any(String) });
+      expect(res.body.info.backend).toMatchObject({ status: 'up' });
+      expect(res.text).not.toContain('amqp-s3cret');
+    });
   });
 
   describe('the dashboard GET /healthz (no terminus, no auth)', () => {

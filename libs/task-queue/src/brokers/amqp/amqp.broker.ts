@@ -296,12 +296,17 @@ export class AmqpBroker implements Broker {
 
   private async onAdminChannel<T>(op: (ch: Channel) => Promise<T>, ifMissing: T): Promise<T> {
     this.assertOpen();
-    const ch = await this.admin.get(this.options.publishTimeout);
+    // A channel of its own: RabbitMQ closes the channel of a 404 (a queue not declared yet), and on the
+    // shared admin channel every concurrent check and declaration failed with "Channel ended" (two health
+    // checks reading one missing queue at once did).
+    const ch = await this.connection.createChannel(false, this.options.publishTimeout);
     try {
       return await op(ch);
     } catch (err) {
       if (isNotFound(err)) return ifMissing;
       throw err;
+    } finally {
+      await closeChannelQuietly(ch);
     }
   }
 
