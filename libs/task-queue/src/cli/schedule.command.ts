@@ -42,7 +42,10 @@ export function scheduleCommand(program: Command, out: (line: string) => void): 
     .option('--every <seconds>', 'every N seconds (slots aligned to the epoch)', positive)
     .option('--cron <expr>', '5-field crontab, Celery semantics (day-of-month AND day-of-week, Sunday = 0)')
     .option('--tz <zone>', 'time zone of --cron (default UTC)')
-    .option('-Q, --queue <queue>', 'queue to send to (default: the default queue)')
+    .option(
+      '-Q, --queue <queue>',
+      "queue to send to (default: the scheduler's default queue when it sends, $TASKQUEUE_DEFAULT_QUEUE or celery)",
+    )
     .option('--expires <seconds>', 'each send expires after this many seconds', positive)
     .option('--priority <0-9>', 'message priority', Number)
     .option('--missed <policy>', "missed runs: 'once' (default), 'skip' or 'catchup:N'")
