@@ -57,7 +57,9 @@ const M_LAT = Number(opt('m-latency', QUICK ? '200' : '1000'));
 const DEPTHS = QUICK ? [1000] : DEEP ? [1000, 10000, 100000, 1000000] : [1000, 10000, 100000];
 
 const REDIS_DB = 12;
-const REDIS_URL = `redis://127.0.0.1:6379/${REDIS_DB}`;
+/** BENCH_REDIS_PORT (default 6379): run against a private Redis on a shared box. */
+const REDIS_PORT = process.env.BENCH_REDIS_PORT ?? '6379';
+const REDIS_URL = `redis://127.0.0.1:${REDIS_PORT}/${REDIS_DB}`;
 const RUN_TAG = `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
 const VHOST = `bench_nestq_${RUN_TAG}`;
 const AMQP_URL = `amqp://guest:guest@127.0.0.1:5672/${VHOST}`;
@@ -515,7 +517,7 @@ async function nestFloor(): Promise<Rec> {
 }
 
 // ---------------------------------------------------------------- anchors
-const anchorEnv = { BENCH_REDIS_DB: String(REDIS_DB), BENCH_AMQP_VHOST: VHOST };
+const anchorEnv = { BENCH_REDIS_DB: String(REDIS_DB), BENCH_REDIS_PORT: REDIS_PORT, BENCH_AMQP_VHOST: VHOST };
 const bullmq = (args: string[]) =>
   runJson('node', [join(ANCHOR_DIR, 'bullmq_bench.js'), ...args], anchorEnv, 900_000, ANCHOR_DIR);
 const celery = (args: string[]) =>

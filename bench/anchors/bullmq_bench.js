@@ -43,7 +43,7 @@ const QNAME = opt('queue', `bmq_${process.pid}_${Math.random().toString(36).slic
 const PREFIX = 'bbench';
 const connection = {
   host: '127.0.0.1',
-  port: 6379,
+  port: Number(process.env.BENCH_REDIS_PORT || 6379),
   db: Number(process.env.BENCH_REDIS_DB || 12),
   maxRetriesPerRequest: null,
 };

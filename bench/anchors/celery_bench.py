@@ -40,13 +40,14 @@ import procstat  # noqa: E402
 
 PY = '/usr/bin/python3'
 REDIS_DB = int(os.environ.get('BENCH_REDIS_DB', '12'))
+REDIS_PORT = os.environ.get('BENCH_REDIS_PORT', '6379')
 AMQP_VHOST = os.environ.get('BENCH_AMQP_VHOST', 'bench_anchors')
 BROKERS = {
-    'redis': f'redis://127.0.0.1:6379/{REDIS_DB}',
+    'redis': f'redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}',
     'amqp': f'amqp://guest:guest@127.0.0.1:5672/{AMQP_VHOST}',
 }
 BACKENDS = {
-    'redis': f'redis://127.0.0.1:6379/{REDIS_DB}',
+    'redis': f'redis://127.0.0.1:{REDIS_PORT}/{REDIS_DB}',
     'rpc': 'rpc://',
     'none': 'none',
 }
@@ -83,7 +84,7 @@ def setup_env(a):
 # ----------------------------------------------------------------------------- cleanup
 def redis_client():
     import redis
-    return redis.Redis(host='127.0.0.1', port=6379, db=REDIS_DB)
+    return redis.Redis(host='127.0.0.1', port=int(REDIS_PORT), db=REDIS_DB)
 
 
 def cleanup(a, ids):

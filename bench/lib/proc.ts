@@ -31,9 +31,13 @@ export function serverPids(): { redis?: number; rabbitmq?: number } {
   if (servers) return servers;
   servers = {};
   try {
-    const m = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'info', 'server'], {
-      encoding: 'utf8',
-    }).match(/process_id:(\d+)/);
+    const m = execFileSync(
+      'redis-cli',
+      ['-h', '127.0.0.1', '-p', process.env.BENCH_REDIS_PORT ?? '6379', 'info', 'server'],
+      {
+        encoding: 'utf8',
+      },
+    ).match(/process_id:(\d+)/);
     if (m) servers.redis = Number(m[1]);
   } catch {
     /* no redis-cli */
@@ -62,7 +66,9 @@ export function loadavg(): number[] {
 }
 
 export function redisCli(...args: string[]): string {
-  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', ...args], { encoding: 'utf8' });
+  return execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', process.env.BENCH_REDIS_PORT ?? '6379', ...args], {
+    encoding: 'utf8',
+  });
 }
 
 /** INFO commandstats as { cmd: calls } (server-wide: other tenants' traffic is included). */

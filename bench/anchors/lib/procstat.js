@@ -30,7 +30,11 @@ function serverPids() {
   if (cache) return cache;
   cache = {};
   try {
-    const info = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'info', 'server'], { encoding: 'utf8' });
+    const info = execFileSync(
+      'redis-cli',
+      ['-h', '127.0.0.1', '-p', process.env.BENCH_REDIS_PORT || '6379', 'info', 'server'],
+      { encoding: 'utf8' },
+    );
     const m = info.match(/process_id:(\d+)/);
     if (m) cache.redis = Number(m[1]);
   } catch {}
@@ -106,7 +110,11 @@ function noiseSnapshot() {
   const la = fs.readFileSync('/proc/loadavg', 'utf8').split(' ');
   let monitors = 0;
   try {
-    const cl = execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', '6379', 'client', 'list'], { encoding: 'utf8' });
+    const cl = execFileSync(
+      'redis-cli',
+      ['-h', '127.0.0.1', '-p', process.env.BENCH_REDIS_PORT || '6379', 'client', 'list'],
+      { encoding: 'utf8' },
+    );
     monitors = cl.split('\n').filter((l) => l.includes(' flags=O ')).length;
   } catch {}
   return { loadavg1: Number(la[0]), redis_monitor_clients: monitors };

@@ -93,7 +93,7 @@ def server_pids():
     if _server_cache:
         return _server_cache
     try:
-        info = subprocess.run(['redis-cli', '-h', '127.0.0.1', '-p', '6379', 'info', 'server'],
+        info = subprocess.run(['redis-cli', '-h', '127.0.0.1', '-p', os.environ.get('BENCH_REDIS_PORT', '6379'), 'info', 'server'],
                               capture_output=True, text=True, timeout=10).stdout
         for line in info.splitlines():
             if line.startswith('process_id:'):
@@ -189,7 +189,7 @@ def noise_snapshot():
         la = f.read().split()[:3]
     monitors = 0
     try:
-        cl = subprocess.run(['redis-cli', '-h', '127.0.0.1', '-p', '6379', 'client', 'list'],
+        cl = subprocess.run(['redis-cli', '-h', '127.0.0.1', '-p', os.environ.get('BENCH_REDIS_PORT', '6379'), 'client', 'list'],
                             capture_output=True, text=True, timeout=10).stdout
         monitors = sum(1 for line in cl.splitlines() if ' flags=O ' in line)
     except Exception:
