@@ -1,4 +1,5 @@
 import { ResultMeta } from '../protocol/result-meta';
+import type { AcksWithResult } from '../transports/redis/result-write';
 
 /**
  * The result backend seam: where task states and results live, in Celery's meta format.
@@ -25,6 +26,13 @@ export interface ResultBackend {
    * Never overwrites a stored SUCCESS (Celery's rule). `target` tells rpc:// where to reply.
    */
   store(meta: ResultMeta, target?: ReplyTarget): Promise<void>;
+
+  /**
+   * Stores a final state and acks the delivery it came with in one step when the transport allows
+   * (Redis: one script when broker and backend share a server and db): resolves once both are done.
+   * Returns null, having done nothing, when it cannot: the caller then stores and acks as usual.
+   */
+  storeWithAck?(meta: ResultMeta, delivery: AcksWithResult): Promise<void> | null;
 
   /** The stored meta, or null when nothing is stored (the task reads as PENDING). */
   get(taskId: string): Promise<ResultMeta | null>;

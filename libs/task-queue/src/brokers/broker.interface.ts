@@ -1,5 +1,6 @@
 import { TaskMessage } from '../protocol/task-message';
 import type { ExchangeSpec, ListenerQueueSpec } from '../protocol/exchange-spec';
+import type { RedisResultWrite } from '../transports/redis/result-write';
 
 export type { ExchangeSpec, ListenerQueueSpec };
 
@@ -159,6 +160,11 @@ export interface Delivery {
   deferUntil?(at: Date): Promise<void>;
   /** Moves it, untouched, to the queue's dead-letter place with the reason, so a person can inspect it. */
   deadLetter(reason: string): Promise<void>;
+  /**
+   * Redis: stores a result and acks in one script (same server and db as the result backend);
+   * null when it cannot. Called by the result backend only (ResultBackend.storeWithAck).
+   */
+  ackWithResult?(write: RedisResultWrite): Promise<void> | null;
 }
 
 /** A message moved aside because it could not be processed. */

@@ -112,11 +112,12 @@ export class TaskExecutor {
       const { callbacks, chain, chord } = req.embed;
       const children =
         callbacks?.length || chain?.length ? await this.workflow.afterSuccess(req, outcome.value ?? null) : [];
-      if (!ignoreResult)
-        await this.store(req, {
-          ...readyMeta(req.id, TaskState.SUCCESS, outcome.value ?? null, null, this.extra(req)),
-          children,
-        });
+      if (!ignoreResult) {
+        const meta = readyMeta(req.id, TaskState.SUCCESS, outcome.value ?? null, null, this.extra(req));
+        meta.children = children;
+        // Nothing of ours follows the store (no chord part, no hook): the ack may go with it.
+        await (chord || def.options.onSuccess ? this.store(req, meta) : this.storeAndAck(req, meta, delivery));
+      }
       if (chord) await this.workflow.chordPart(req, TaskState.SUCCESS, outcome.value ?? null);
       if (logEnabled('log'))
         this.logger.log(`Task ${label} succeeded in ${runtime.toFixed(6)}s: ${repr(outcome.value)}`);
@@ -272,6 +273,14 @@ export class TaskExecutor {
 
   private store(req: TaskRequest, meta: ResultMeta): Promise<void> {
     return this.backend.store(meta, { replyTo: req.replyTo, correlationId: req.correlationId });
+  }
+
+  /**
+   * The final store of a task that needs nothing more before its ack: one round trip for both when
+   * the backend and the broker share a Redis server; the later `delivery.ack()` is then a no-op.
+   */
+  private storeAndAck(req: TaskRequest, meta: ResultMeta, delivery: Delivery): Promise<void> {
+    return this.backend.storeWithAck?.(meta, delivery) ?? this.store(req, meta);
   }
 
   private extra(req: TaskRequest): Partial<ResultMeta> {

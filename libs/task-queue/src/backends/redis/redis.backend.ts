@@ -18,6 +18,7 @@ import { ChordPart, ResultBackend } from '../result-backend.interface';
 import { RedisChordStore } from './redis-chord.store';
 import { STORE_RESULT_SCRIPT } from './lua/store-result.script';
 import { RedisSubscriber } from '../../transports/redis/redis.subscriber';
+import { AcksWithResult, redisServerId } from '../../transports/redis/result-write';
 
 /** This process's `reply_to`: one stable id, as Celery's `thread_oid`. */
 const PROCESS_OID = randomUUID();
@@ -43,6 +44,8 @@ export class RedisResultBackend implements ResultBackend {
   private readonly endpoint: RedisEndpoint;
   private readonly health: RedisHealth;
   private readonly prefix: string;
+  /** Which server and db this backend writes to, to store with the ack on a broker sharing it. */
+  private readonly server: string;
   private cmd: Redis | null = null;
   private gate: ReadyGate | null = null;
   private readonly subscriber: RedisSubscriber;
@@ -58,6 +61,7 @@ export class RedisResultBackend implements ResultBackend {
     this.endpoint = parseRedisUrl(url, options.redis.tls, options.redis);
     this.health = new RedisHealth(this.logger, maskUrl(url));
     this.prefix = options.redis.keyPrefix;
+    this.server = redisServerId(this.endpoint);
     this.chords = new RedisChordStore(this.prefix, () => Math.max(0, Math.floor(this.options.resultExpires)));
     this.subscriber = new RedisSubscriber(this.endpoint, this.health, {
       mode: 'subscribe',
@@ -94,6 +98,21 @@ export class RedisResultBackend implements ResultBackend {
         this.flushScheduled = true;
         setImmediate(() => void this.flush());
       }
+    });
+  }
+
+  /**
+   * The result and the ack in one script on the broker's connection (same server and db), so a crash
+   * can never ack a message whose result is not stored. Null when the delivery cannot (other broker).
+   */
+  storeWithAck(meta: ResultMeta, delivery: AcksWithResult): Promise<void> | null {
+    if (this.closed || !delivery.ackWithResult) return null;
+    const ttl = Math.max(0, Math.floor(this.options.resultExpires));
+    return delivery.ackWithResult({
+      server: this.server,
+      key: this.keyOf(meta.task_id),
+      json: encodeResultMeta(meta),
+      ttl,
     });
   }
 

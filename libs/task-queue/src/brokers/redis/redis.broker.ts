@@ -38,6 +38,7 @@ import { RedisSubscriber } from '../../transports/redis/redis.subscriber';
 import { DirectQueueReader } from './redis-direct.reader';
 import { DelayedMover } from './redis-delayed.mover';
 import { waitForReplicas } from '../../transports/redis/replica-wait';
+import { redisServerId } from '../../transports/redis/result-write';
 
 /** Messages per MULTI in publishMany. */
 const PUBLISH_MANY_CHUNK = 10_000;
@@ -232,6 +233,7 @@ export class RedisBroker implements Broker {
         cmdGate: gate,
         keys: this.keys,
         acks,
+        server: redisServerId(this.endpoint),
         restorer,
         logger: this.logger,
         blockTimeout: this.options.redis.blockTimeout,

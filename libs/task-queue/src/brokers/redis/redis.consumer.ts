@@ -12,6 +12,7 @@ import {
 } from '../../transports/redis/redis.connection';
 import { UnackedRestorer } from './redis.restorer';
 import { AckBatcher } from './redis-ack.batcher';
+import { RedisResultWrite } from '../../transports/redis/result-write';
 import { DeliverySettler, RedisDelivery, deadLetterRecord } from './redis.delivery';
 import { RESERVE_SCRIPT } from './lua/reserve.script';
 import { DEAD_LETTER_SCRIPT } from './lua/dead-letter.script';
@@ -34,6 +35,8 @@ export interface RedisConsumerDeps {
   cmdGate: ReadyGate;
   keys: RedisKeys;
   acks: AckBatcher;
+  /** `redisServerId` of the broker's endpoint: results on the same one are stored with the ack. */
+  server: string;
   restorer: UnackedRestorer;
   /** Seconds of one blocking wait. */
   blockTimeout: number;
@@ -169,6 +172,15 @@ export class RedisConsumer implements Consumer, DeliverySettler {
   ack(d: RedisDelivery): Promise<void> {
     this.forget(d);
     return this.deps.acks.ack(d.tag);
+  }
+
+  sameServer(server: string): boolean {
+    return server === this.deps.server;
+  }
+
+  ackWithResult(d: RedisDelivery, write: RedisResultWrite): Promise<void> {
+    this.forget(d);
+    return this.deps.acks.ackWithResult(d.tag, write);
   }
 
   async requeue(d: RedisDelivery): Promise<void> {

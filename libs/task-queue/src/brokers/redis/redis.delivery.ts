@@ -1,10 +1,15 @@
 import { TaskMessage } from '../../protocol/task-message';
 import { Delivery } from '../broker.interface';
 import { KombuEnvelope, messageOf, parseEnvelope } from '../kombu/kombu-envelope';
+import { RedisResultWrite } from '../../transports/redis/result-write';
 
 /** How a consumer settles a delivery; the consumer owns the Redis side. */
 export interface DeliverySettler {
   ack(d: RedisDelivery): Promise<void>;
+  /** True when `server` (a result backend's) is the server and db of this consumer's keys. */
+  sameServer(server: string): boolean;
+  /** Stores the result, then acks, in one script. */
+  ackWithResult(d: RedisDelivery, write: RedisResultWrite): Promise<void>;
   requeue(d: RedisDelivery): Promise<void>;
   deadLetter(d: RedisDelivery, reason: string): Promise<void>;
   /** Resolves to false when the message was no longer in unacked (already back on its queue). */
@@ -71,6 +76,16 @@ export class RedisDelivery implements Delivery {
 
   ack(): Promise<void> {
     return this.claim() ? this.settler.ack(this) : Promise.resolve();
+  }
+
+  /**
+   * Stores `write` and acks in one script when the result lives on this broker's server and db;
+   * null (nothing done) when it does not, or when this delivery is already settled.
+   */
+  ackWithResult(write: RedisResultWrite): Promise<void> | null {
+    if (this.settled || !this.settler.sameServer(write.server)) return null;
+    this.settled = true;
+    return this.settler.ackWithResult(this, write);
   }
 
   reject(requeue: boolean): Promise<void> {
