@@ -4,8 +4,9 @@
  * npm registry, compile with their own `tsc`, and run. The same app sources (test/package/app/src,
  * `.js` import suffixes as `nest new` writes them) serve every app:
  *
- * - Nest 11, CommonJS, ioredis 5, TypeScript 5.9: worker + api processes on Redis, taskq CLI;
- * - Nest 12, ESM (`"type": "module"`, `module: nodenext`), ioredis 6, TypeScript 6: the same;
+ * - Nest 11, CommonJS, ioredis 5, TypeScript 5.9: worker + api processes on Redis, taskq CLI, and
+ *   `GET /health` through `nestjs-celery/health` with terminus 11;
+ * - Nest 12, ESM (`"type": "module"`, `module: nodenext`), ioredis 6, TypeScript 6: the same, terminus 12;
  * - Nest 10, CommonJS, reflect-metadata 0.1, no ioredis: compiles, boots and runs a task on
  *   memory://, and fails at boot on redis:// (amqp://) saying `npm install ioredis` (`amqplib`).
  *
@@ -21,7 +22,7 @@ import { ROOT } from '../support/node-process';
 import { deleteResults, inspector, queueKeys, removeBindingsMentioning } from '../support/redis-test.helpers';
 import { OutputWatcher } from '../support/output-watcher';
 import { redisUrlFor, suiteDb } from '../support/test-env';
-import { uniqueName } from '../support/wait';
+import { uniqueName, waitFor } from '../support/wait';
 
 const run = promisify(execFile);
 const DB = suiteDb('packageInstall');
@@ -57,6 +58,7 @@ const NEST11_CJS: AppSpec = {
     'reflect-metadata': '0.2.2',
     rxjs: '7.8.2',
     ioredis: '5.9.2',
+    '@nestjs/terminus': '11.1.1',
     typescript: '5.9.3',
     '@types/node': '20.19.43',
   },
@@ -74,6 +76,7 @@ const NEST12_ESM: AppSpec = {
     'reflect-metadata': '0.2.2',
     rxjs: '7.8.2',
     ioredis: '6.0.0',
+    '@nestjs/terminus': '12.1.0',
     typescript: '6.0.3',
     '@types/node': '20.19.43',
   },
@@ -133,7 +136,7 @@ describe('the npm package installed in fresh Nest apps', () => {
     const dir = join(base, spec.name);
     cpSync(APP_SRC, join(dir, 'src'), {
       recursive: true,
-      filter: (f) => spec !== NEST10_CJS || !/(worker|api)\.ts$/.test(f),
+      filter: (f) => spec !== NEST10_CJS || !/(worker|api|api\.module|health\.controller)\.ts$/.test(f),
     });
     const pkg = {
       name: spec.name,
@@ -226,6 +229,20 @@ describe('the npm package installed in fresh Nest apps', () => {
         id: failing.taskId,
         state: 'FAILURE',
         error: { type: 'Error', message: ['boom from the package test'] },
+      });
+
+      // nestjs-celery/health (the subpath export) with the app's own terminus: broker, backend and our worker up.
+      const health = await waitFor(
+        async () => {
+          const res = await fetch(`${url}/health`);
+          return res.status === 200 ? ((await res.json()) as Record<string, unknown>) : null;
+        },
+        'GET /health to answer 200',
+        30_000,
+      );
+      expect(health).toMatchObject({
+        status: 'ok',
+        info: { broker: { status: 'up' }, backend: { status: 'up' }, workers: { status: 'up' } },
       });
 
       // The CLI the package installs into node_modules/.bin.
