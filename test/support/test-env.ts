@@ -23,7 +23,7 @@ export const SUITE_DB = {
   redisBroker: 1,
   /** Node-only broker suites, each test under its own key prefix: test/features/consume.redis. */
   redisNodeBroker: 2,
-  /** Result keys: test/features/result-backend.redis, test/interop/broker-redis.python, and the results of faults.redis. */
+  /** Result keys: test/features/result-backend.redis, test/interop/broker-redis.python, the results of faults.redis, and store-ack.redis (broker and results in this DB, a unique queue). */
   redisResults: 3,
   /** Results of the suites driven by Python's control tools and task suites: test/interop/control.python, semantics.python. */
   redisPythonResults: 5,
