@@ -9,7 +9,8 @@ import { suiteDb } from '../support/test-env';
 /**
  * Crash safety of the Redis transport with a real worker process: 1500 tasks are queued, the
  * worker (test/support/crash-worker.main.ts, concurrency 20, visibility timeout 5 s, restore
- * every 1 s) is SIGKILLed at random moments, six times (during boot, just after ready, mid-run,
+ * every 1 s, restore mutex 10 s: a worker killed while it restores holds kombu's mutex until it
+ * expires, 300 s by default) is SIGKILLed at random moments, six times (during boot, just after ready, mid-run,
  * while it restores the last victim's messages), and started again each time. In the end
  * every task must have a SUCCESS result and nothing may be left in the queue or in `unacked`:
  * there is no instant at which a SIGKILL loses a message. Tasks may run more than once (at-least-

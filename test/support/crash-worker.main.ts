@@ -53,6 +53,8 @@ export class RecordingTasks implements OnModuleDestroy {
         keyPrefix: prefix,
         visibilityTimeout: Number(env.CRASH_VISIBILITY_TIMEOUT ?? 5),
         restoreInterval: Number(env.CRASH_RESTORE_INTERVAL ?? 1),
+        // A worker is killed while it restores: the mutex it held must not block the next one for kombu's 300 s.
+        unackedMutexExpire: Number(env.CRASH_MUTEX_EXPIRE ?? 10),
       },
       worker: {
         queues: [queue],

@@ -10,6 +10,13 @@ export interface RedisTransportOptions {
    */
   restoreInterval?: number;
   /**
+   * Seconds the restore mutex (`unacked_mutex`) lives when its holder dies before releasing it: while it
+   * lives no process restores unacked messages. A worker killed in the middle of a restore delays every
+   * restore by up to this long. Default 300, as kombu. [unacked_mutex_expire]
+   * @defaultValue 300
+   */
+  unackedMutexExpire?: number;
+  /**
    * Prefix for every key and channel. Default `''`. [global_keyprefix]
    * @defaultValue `''`
    */

@@ -47,6 +47,7 @@ export function resolveOptions(o: TaskQueueModuleOptions = {}): ResolvedTaskQueu
     redis: {
       visibilityTimeout: o.redis?.visibilityTimeout ?? REDIS_DEFAULTS.visibilityTimeout,
       restoreInterval: o.redis?.restoreInterval ?? REDIS_DEFAULTS.restoreInterval,
+      unackedMutexExpire: o.redis?.unackedMutexExpire ?? REDIS_DEFAULTS.unackedMutexExpire,
       keyPrefix: o.redis?.keyPrefix ?? REDIS_DEFAULTS.keyPrefix,
       blockTimeout: o.redis?.blockTimeout ?? REDIS_DEFAULTS.blockTimeout,
       reconnectMaxDelay: o.redis?.reconnectMaxDelay ?? REDIS_DEFAULTS.reconnectMaxDelay,

@@ -17,6 +17,7 @@ export const TASK_QUEUE_DEFAULTS = {
 export const REDIS_DEFAULTS = {
   visibilityTimeout: 3600,
   restoreInterval: 60,
+  unackedMutexExpire: 300,
   keyPrefix: '',
   blockTimeout: 1,
   reconnectMaxDelay: 2000,

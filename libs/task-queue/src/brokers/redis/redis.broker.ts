@@ -402,6 +402,7 @@ export class RedisBroker implements Broker {
         this.keys,
         this.options.redis.visibilityTimeout,
         this.logger,
+        this.options.redis.unackedMutexExpire,
       );
       this.mover = new DelayedMover(this.cmd, this.gate, this.keys, this.logger);
     }

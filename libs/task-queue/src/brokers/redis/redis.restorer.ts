@@ -7,8 +7,6 @@ import { parseUnackedEntry } from './unacked-entry';
 import { REQUEUE_SCRIPT } from './lua/requeue.script';
 import { RELEASE_MUTEX_SCRIPT } from './lua/release-mutex.script';
 
-/** kombu's `unacked_mutex_expire`: 300 s. */
-const MUTEX_TTL_MS = 300_000;
 const CHUNK = 500;
 
 /**
@@ -24,12 +22,14 @@ export class UnackedRestorer {
     private readonly keys: RedisKeys,
     private readonly visibilityTimeout: number,
     private readonly logger: Logger,
+    /** kombu's `unacked_mutex_expire`, in seconds (`redis.unackedMutexExpire`). */
+    private readonly mutexExpire = 300,
   ) {}
 
   /** Restores every message delivered more than `visibilityTimeout` seconds ago. Resolves to how many. */
   async restoreVisible(now = Date.now() / 1000): Promise<number> {
     const token = randomUUID();
-    const locked = await this.conn.set(this.keys.unackedMutex, token, 'PX', MUTEX_TTL_MS, 'NX');
+    const locked = await this.conn.set(this.keys.unackedMutex, token, 'PX', Math.round(this.mutexExpire * 1000), 'NX');
     if (locked !== 'OK') return 0;
     try {
       const ceiling = now - this.visibilityTimeout;
