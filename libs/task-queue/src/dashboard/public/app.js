@@ -518,7 +518,12 @@ function App() {
       { tasks: 'task', task: 'task', workers: 'worker', queues: 'queues', periodic: 'queues' }[page] ?? 'task';
     let pending = null;
     const es = new EventSource('api/stream');
-    es.onopen = () => setLive(true);
+    // Refetch once the stream is open (first time and after every reconnect): a change that happened
+    // between the page's first fetch and the stream's start was never announced on it.
+    es.onopen = () => {
+      setLive(true);
+      setTick((t) => t + 1);
+    };
     es.onerror = () => setLive(false);
     es.onmessage = (m) => {
       if (pending || !JSON.parse(m.data).some((u) => u.kind === wants)) return;
