@@ -29,3 +29,27 @@ export function redisServerId(e: RedisEndpoint): string {
   }
   return `${e.tls ? 'rediss' : 'redis'}://${e.host.toLowerCase()}:${e.port}/${e.db}`;
 }
+
+/**
+ * Celery's `_store_result` for one key, as a Lua function shared by the backend's store-result script
+ * and the broker's ack-store script: keep a stored SUCCESS (Celery never overwrites one), else SETEX
+ * (SET when ttl is 0) and PUBLISH the same JSON on the channel named like the key. Returns 1 when
+ * stored and published, 0 when skipped.
+ */
+export const STORE_ONE_LUA = `
+local function store_one(key, json, ttl)
+  local cur = redis.call('GET', key)
+  if cur then
+    local ok, m = pcall(cjson.decode, cur)
+    if ok and type(m) == 'table' and m.status == 'SUCCESS' then return 0 end
+    if not ok and string.find(cur, '"status":%s*"SUCCESS"') then return 0 end
+  end
+  if ttl and ttl > 0 then
+    redis.call('SETEX', key, ttl, json)
+  else
+    redis.call('SET', key, json)
+  end
+  redis.call('PUBLISH', key, json)
+  return 1
+end
+`;
