@@ -19,6 +19,9 @@ import { DEAD_LETTER_SCRIPT } from './lua/dead-letter.script';
 import { DEFER_SCRIPT } from './lua/defer.script';
 import { watchBlocking } from '../../transports/redis/blocking.watchdog';
 
+/** An error Redis answered (as opposed to a socket that failed), e.g. NOSCRIPT or WRONGTYPE. */
+const isReplyError = (err: Error): boolean => err.name === 'ReplyError';
+
 const STUCK =
   'A blocking wait got no answer 5 s past its timeout: the connection looks dead; reconnecting it and the command connection.';
 
@@ -53,12 +56,14 @@ export interface RedisConsumerDeps {
  * Takes messages from kombu's lists without ever holding one that Redis does not know about.
  *
  * Loop: while there is room under `prefetch`, run the reserve script (pop up to `room` messages
- * across the queues' priority buckets and register them in unacked, atomically). When it finds
- * nothing, block with `BLMOVE key key RIGHT RIGHT <blockTimeout>`: moving the last item of a list to
- * where it already is changes nothing (order kept, never out of the list, so a crash here loses
- * nothing), yet it blocks until the list is non-empty, so an idle consumer costs no polling. Then
- * reserve again. BLMOVE watches one list (the base bucket of one queue, taken in turn); messages
- * in other buckets or queues are seen within `blockTimeout`, which kombu's BRPOP loop also uses.
+ * across the queues' priority buckets and register them in unacked, atomically). When it finds fewer
+ * than it asked for, the next one waits first: `BLMOVE key key RIGHT RIGHT <blockTimeout>` with the
+ * script pipelined right behind it. Moving the last item of a list to where it already is changes
+ * nothing (order kept, never out of the list, so a crash here loses nothing), yet it blocks until the
+ * list is non-empty, so an idle consumer costs no polling, and the message that ends the wait is
+ * registered and returned in that same round trip. BLMOVE watches one list (the base bucket of one
+ * queue, taken in turn); messages in other buckets or queues are seen within `blockTimeout`, which
+ * kombu's BRPOP loop also uses.
  *
  * A reserve whose reply is lost (socket closed mid-call) may have run: its tags are in a receipt
  * key, and we restore them to their queues before reserving again, instead of leaving them in
@@ -235,6 +240,9 @@ export class RedisConsumer implements Consumer, DeliverySettler {
 
   private async loop(): Promise<void> {
     let lastError = '';
+    // After a reserve that found fewer than it asked for, every bucket was empty at that instant:
+    // the next reserve goes behind a blocking wait instead of costing a round trip that finds nothing.
+    let waitFirst = false;
     while (!this.stopped) {
       const room = this.prefetch - this.unsettled.size;
       if (room <= 0 || !this.served.length) {
@@ -248,25 +256,17 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         await this.gate.wait(Infinity, () => '');
         if (this.stopped) break;
         if (this.lostReserve !== null) await this.recoverLostReserve(Infinity);
-        this.phase = 'reserve';
+        // Before a wait, let this turn's settlements go out first: the ack batcher flushes on an
+        // immediate set while the delivered tasks ran, after ours; a second hop comes after it, so the
+        // result of the task just run is not queued behind the wait's write.
+        if (waitFirst) for (let hop = 0; hop < 2; hop++) await new Promise<void>((r) => setImmediate(r));
+        if (this.stopped) break;
+        this.phase = waitFirst ? 'wait' : 'reserve';
         const asked = Math.min(room, this.batchMax);
-        const got = await this.reserve(asked);
-        // Fewer than asked: every bucket was empty at that instant, so another reserve would only
-        // cost a round trip (next to the store of what we just got); wait for the next message instead.
-        if (got >= asked || this.stopped) continue;
-        this.phase = 'wait';
-        const key = this.deps.keys.bucket(this.served[this.turn % this.served.length]);
-        await untilClosed(
-          this.deps.conn,
-          watchBlocking(
-            this.deps.conn,
-            this.deps.conn.blmove(key, key, 'RIGHT', 'RIGHT', this.waitSeconds()),
-            this.waitSeconds(),
-            { onStuck: () => this.deps.logger.warn(STUCK), alsoReconnect: [this.deps.cmd] },
-          ),
-        );
+        waitFirst = (await this.reserve(asked, waitFirst)) < asked;
         lastError = '';
       } catch (err) {
+        waitFirst = false;
         if (this.stopped) break;
         if (err instanceof ConnectionLostError) continue; // the gate waits for the reconnect
         const msg = (err as Error).message;
@@ -304,30 +304,62 @@ export class RedisConsumer implements Consumer, DeliverySettler {
     return { keys, queues, delayed: rotated.map((q) => this.deps.keys.delayed(q)) };
   }
 
-  private async reserve(room: number): Promise<number> {
+  /**
+   * Runs the reserve script. With `afterWait`, first blocks with `BLMOVE key key RIGHT RIGHT` on the
+   * base bucket of one served queue, the script written right behind it in the same packet: Redis
+   * reads a client's next command only once its blocking command is answered, so the script runs the
+   * moment a message arrives (or the wait times out), with no round trip between the two. The wait
+   * pops nothing, so no crash window opens: the message is in its list until the script registers it.
+   */
+  private async reserve(room: number, afterWait: boolean): Promise<number> {
     const { conn, keys } = this.deps;
     const order = this.servingOrder();
     const seq = ++this.seq;
+    // A script queued behind a wait runs up to `blockTimeout` later, so it reads the server's clock
+    // (-1) for due times and the unacked_index score (kombu scores with its host's clock).
+    const now = afterWait ? -1 : Date.now();
+    const scriptKeys = [keys.unacked, keys.unackedIndex, this.receiptKey, ...order.delayed, ...order.keys];
+    const scriptArgs = [
+      room,
+      now < 0 ? '-1' : (now / 1000).toFixed(6),
+      `${this.id}.${seq}.`,
+      String(seq),
+      RECEIPT_TTL_MS,
+      now,
+      order.delayed.length,
+      ...order.queues,
+    ];
     let reply: (string | number)[];
-    const now = Date.now();
+    let waitError: Error | null = null;
     try {
-      reply = await untilClosed(
-        conn,
-        RESERVE_SCRIPT.run<(string | number)[]>(
+      if (afterWait) {
+        const key = keys.bucket(this.served[this.turn % this.served.length]);
+        const seconds = this.waitSeconds();
+        const replies = await untilClosed(
           conn,
-          [keys.unacked, keys.unackedIndex, this.receiptKey, ...order.delayed, ...order.keys],
-          [
-            room,
-            (now / 1000).toFixed(6),
-            `${this.id}.${seq}.`,
-            String(seq),
-            RECEIPT_TTL_MS,
-            now,
-            order.delayed.length,
-            ...order.queues,
-          ],
-        ),
-      );
+          watchBlocking(
+            conn,
+            conn
+              .pipeline()
+              .blmove(key, key, 'RIGHT', 'RIGHT', seconds)
+              .evalsha(RESERVE_SCRIPT.sha, scriptKeys.length, ...scriptKeys, ...scriptArgs)
+              .exec(),
+            seconds,
+            { onStuck: () => this.deps.logger.warn(STUCK), alsoReconnect: [this.deps.cmd] },
+          ),
+        );
+        const [[waitErr], [scriptErr, scriptReply]] = replies as [[Error | null], [Error | null, unknown]];
+        // A pipeline reports a dropped socket per command instead of rejecting: the script may have run.
+        if ((waitErr && !isReplyError(waitErr)) || (scriptErr && !isReplyError(scriptErr)))
+          throw new ConnectionLostError();
+        waitError = waitErr;
+        if (scriptErr && !/NOSCRIPT/.test(scriptErr.message)) throw scriptErr;
+        reply = scriptErr
+          ? await untilClosed(conn, RESERVE_SCRIPT.run<(string | number)[]>(conn, scriptKeys, scriptArgs))
+          : (scriptReply as (string | number)[]);
+      } else {
+        reply = await untilClosed(conn, RESERVE_SCRIPT.run<(string | number)[]>(conn, scriptKeys, scriptArgs));
+      }
     } catch (err) {
       if (err instanceof ConnectionLostError) this.lostReserve = seq;
       throw err;
@@ -335,8 +367,14 @@ export class RedisConsumer implements Consumer, DeliverySettler {
     this.nextDue = Number(reply[0]);
     const flat = reply.slice(2);
     if (flat.length) this.turn++;
+    const cancelled: string[] = [];
     for (let i = 0; i < flat.length; i += 3) {
       const queue = order.queues[Number(flat[i]) - 1];
+      // A queue cancelled while this reserve waited (cancel_consumer): its messages go back, unrun.
+      if (!this.served.includes(queue)) {
+        cancelled.push(String(flat[i + 1]));
+        continue;
+      }
       const delivery = new RedisDelivery(queue, String(flat[i + 1]), String(flat[i + 2]), this);
       this.unsettled.set(delivery.tag, delivery);
       try {
@@ -345,6 +383,10 @@ export class RedisConsumer implements Consumer, DeliverySettler {
         this.deps.logger.error(`The delivery handler threw for a message from ${queue}: ${(err as Error).message}`);
       }
     }
+    // Newest first, so that each goes back in front of the one after it: the queue's order is kept.
+    if (cancelled.length) await this.deps.restorer.restoreTags(cancelled.reverse(), 'R');
+    // The wait's own error (not a lost socket) is raised after its script's messages are delivered.
+    if (waitError) throw waitError;
     return flat.length / 3;
   }
 

@@ -29,11 +29,11 @@ export const RESERVE_SCRIPT = new RedisScript(
 -- KEYS[4 .. 3+Q]  each queue's delayed set (zset), queues in the rotated order
 -- KEYS[4+Q ..]    bucket lists, in serving order: step 0 of every queue, then step 3, 6, 9 (4 × Q keys)
 -- ARGV[1]  max messages to take
--- ARGV[2]  now, unix time in float seconds (the unacked_index score, as kombu writes it)
+-- ARGV[2]  now, unix time in float seconds (the unacked_index score, as kombu writes it); -1: the server's clock
 -- ARGV[3]  fresh tag prefix, for items without a usable delivery_tag
 -- ARGV[4]  receipt: "<seq>" recorded with the tags taken, so a lost reply can be recovered
 -- ARGV[5]  receipt time-to-live in ms
--- ARGV[6]  now in ms (delayed messages scored at or below it are due)
+-- ARGV[6]  now in ms (delayed messages scored at or below it are due); -1: the server's clock
 -- ARGV[7]  Q, the number of queues
 -- ARGV[8 ..] for each bucket key, its queue name (the routing key of items that carry none)
 -- Returns: {next due ms (-1: none waiting), moved from delayed sets, then per message taken:
@@ -41,6 +41,14 @@ export const RESERVE_SCRIPT = new RedisScript(
 ${MOVE_DUE_LUA}
 local Q = tonumber(ARGV[7])
 local nowMs = tonumber(ARGV[6])
+local score = ARGV[2]
+if nowMs < 0 then
+  -- Sent behind a blocking wait, so the caller's clock would be stale: TIME is allowed here because
+  -- scripts replicate their effects (Redis >= 5; BLMOVE already needs 6.2).
+  local t = redis.call('TIME')
+  nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  score = string.format('%d.%06d', tonumber(t[1]), tonumber(t[2]))
+end
 local first = 4 + Q
 local moved = 0
 local nextDue = -1
@@ -81,7 +89,7 @@ for i = first, #KEYS do
     end
     if (not tag) or redis.call('HEXISTS', KEYS[1], tag) == 1 then tag = ARGV[3] .. n end
     redis.call('HSET', KEYS[1], tag, value)
-    redis.call('ZADD', KEYS[2], ARGV[2], tag)
+    redis.call('ZADD', KEYS[2], score, tag)
     out[#out + 1] = i - first + 1
     out[#out + 1] = tag
     out[#out + 1] = raw
