@@ -1,4 +1,4 @@
-import Redis from 'ioredis';
+import Redis, { RedisOptions } from 'ioredis';
 import { REDIS_HOST, REDIS_PORT } from './test-env';
 
 /** One command as Redis's MONITOR reported it. */
@@ -11,7 +11,11 @@ export interface MonitoredCommand {
 
 /** A consumer's reserve call (reserve.script.ts): the script run with its `_taskq.reserve.<id>` receipt key. */
 export interface ReserveCall {
-  /** ARGV[6]: the consumer's clock (ms) when it called; due delayed messages are those scored at or below it. */
+  /**
+   * The time (ms) the reserve moved due delayed messages by: ARGV[6], the consumer's clock when it
+   * called, or for a reserve sent behind a blocking wait (ARGV[6] = -1) the server's clock when it ran,
+   * read from the script's ZRANGEBYSCORE of a delayed set (`-inf` to that time).
+   */
   nowMs: number;
   /** Position in the command log. */
   index: number;
@@ -30,14 +34,18 @@ export class CommandLog {
   private constructor(private readonly conns: Redis[]) {}
 
   static async start(db: number): Promise<CommandLog> {
-    const base = new Redis({ host: REDIS_HOST, port: REDIS_PORT, lazyConnect: true });
-    const monitor = await base.monitor();
-    const log = new CommandLog([base, monitor]);
+    // What ioredis's monitor() does, with the error listener attached before the connection opens:
     // ioredis reports MONITOR lines that arrive in the same read as MONITOR's own +OK (a busy server)
     // as a "Command queue state error" on this connection. Those lines predate the test's actions, so
     // they are dropped instead of failing the suite with an unhandled 'error' event.
+    const monitor = new Redis({ host: REDIS_HOST, port: REDIS_PORT, monitor: true } as RedisOptions);
+    const log = new CommandLog([monitor]);
     monitor.on('error', (err: Error) => {
       if (!/Command queue state error/.test(err.message)) log.errors.push(err);
+    });
+    await new Promise<void>((resolve, reject) => {
+      monitor.once('monitoring', () => resolve());
+      monitor.once('end', () => reject(new Error('The MONITOR connection closed before monitoring started.')));
     });
     monitor.on('monitor', (_time: string, args: string[], source: string, database: string) => {
       if (Number(database) === db)
@@ -63,7 +71,14 @@ export class CommandLog {
       if (c.args[0] !== 'evalsha' && c.args[0] !== 'eval') return;
       const numKeys = Number(c.args[2]);
       if (!(c.args[5] ?? '').startsWith(`${keyPrefix}_taskq.reserve.`)) return;
-      out.push({ nowMs: Number(c.args[3 + numKeys + 5]), index });
+      let nowMs = Number(c.args[3 + numKeys + 5]);
+      if (nowMs < 0) {
+        const moved = this.all.find(
+          (m, i) => i > index && m.source === 'lua' && m.args[0] === 'zrangebyscore' && m.args[1].startsWith(keyPrefix),
+        );
+        nowMs = moved ? Number(moved.args[3]) : NaN;
+      }
+      out.push({ nowMs, index });
     });
     return out;
   }
