@@ -75,7 +75,16 @@ export class AsyncResult<T = unknown> implements ResultHandle {
    * remote exception's type, message and traceback, or TaskTimeoutError after `timeout` ms.
    */
   async get(options: GetOptions = {}): Promise<T> {
-    const meta = await this.waitReady(options.timeout);
+    return this.getOnceSent(undefined, options);
+  }
+
+  /**
+   * `get()` for a task whose message is still on its way (`client.delay(...).get()`): the wait is
+   * subscribed while the message is published, instead of after, and a failed send rejects it.
+   * @internal
+   */
+  async getOnceSent(sent: Promise<unknown> | undefined, options: GetOptions = {}): Promise<T> {
+    const meta = await this.waitReady(options.timeout, sent);
     if (PROPAGATE_STATES.has(meta.status) && options.propagate !== false) throw failedError(meta);
     return meta.result as T;
   }
@@ -92,7 +101,7 @@ export class AsyncResult<T = unknown> implements ResultHandle {
   }
 
   /** Resolves with the first ready meta. Subscribes before reading, so no state can slip between. */
-  private async waitReady(timeout?: number): Promise<ResultMeta> {
+  private async waitReady(timeout?: number, sent?: Promise<unknown>): Promise<ResultMeta> {
     let settle!: (m: ResultMeta) => void;
     const pushed = new Promise<ResultMeta>((resolve) => (settle = resolve));
     let last: string = TaskState.PENDING;
@@ -102,7 +111,9 @@ export class AsyncResult<T = unknown> implements ResultHandle {
     });
     let timer: NodeJS.Timeout | undefined;
     try {
-      const current = await this.backend.get(this.id);
+      if (sent) await sent;
+      // Whichever comes first: the stored state, or a ready state pushed while the read is on its way.
+      const current = await Promise.race([this.backend.get(this.id), pushed]);
       if (current) {
         last = current.status;
         if (READY_STATES.has(current.status)) return current;

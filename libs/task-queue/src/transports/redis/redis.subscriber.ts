@@ -9,6 +9,9 @@ import {
 } from './redis.connection';
 import { KeyedChain } from './keyed-chain';
 
+/** How long a channel whose last listener left stays subscribed, collecting others to unsubscribe with. */
+const LEAVE_DELAY_MS = 20;
+
 /** Gets each message published on a channel its key names (the channel itself, or a matching pattern). */
 export type SubscriptionListener = (payload: string, channel: string) => void;
 
@@ -35,6 +38,9 @@ export class RedisSubscriber {
   private readonly listeners = new Map<string, Set<SubscriptionListener>>();
   private readonly chains = new KeyedChain();
   private wasReady = false;
+  /** Keys whose last listener left: unsubscribed together by the next leave flush. */
+  private readonly leaving = new Set<string>();
+  private leaveFlush: Promise<void> | null = null;
 
   constructor(
     private readonly endpoint: RedisEndpoint,
@@ -51,7 +57,8 @@ export class RedisSubscriber {
   ): Promise<() => Promise<void>> {
     const conn = this.connection();
     let set = this.listeners.get(key);
-    const first = !set;
+    // A key whose unsubscribe is still pending is still subscribed: keep it instead of subscribing again.
+    const first = !set && !this.leaving.delete(key);
     if (!set) this.listeners.set(key, (set = new Set()));
     set.add(listener);
     const remove = () => this.remove(key, listener);
@@ -88,14 +95,36 @@ export class RedisSubscriber {
     if (this.conn) await closeConnection(this.conn);
   }
 
+  /**
+   * The last listener of a key leaving does not unsubscribe at once: the keys left within
+   * `LEAVE_DELAY_MS` are unsubscribed by one command. The waiter that just got its result goes on
+   * at once (no UNSUBSCRIBE write in the way of its next send and of the reply to it), and many
+   * results awaited at once cost one command, not one each. Meanwhile a left channel may still
+   * deliver; nobody listens, so it is dropped (a result key is published once it is ready).
+   */
   private async remove(key: string, listener: SubscriptionListener): Promise<void> {
     const set = this.listeners.get(key);
     if (!set?.delete(listener) || set.size) return;
     this.listeners.delete(key);
+    if (!this.conn || this.conn.status !== 'ready') return;
+    this.leaving.add(key);
+    await (this.leaveFlush ??= new Promise<void>((r) => setTimeout(r, LEAVE_DELAY_MS).unref()).then(() =>
+      this.unsubscribeLeaving(),
+    ));
+  }
+
+  private async unsubscribeLeaving(): Promise<void> {
+    this.leaveFlush = null;
+    const keys = [...this.leaving];
+    this.leaving.clear();
     const conn = this.conn;
-    if (!conn || conn.status !== 'ready') return;
-    const unsubscribe = this.options.mode === 'subscribe' ? () => conn.unsubscribe(key) : () => conn.punsubscribe(key);
-    await this.chains.run(key, unsubscribe).catch(() => undefined);
+    if (!keys.length || !conn || conn.status !== 'ready') return;
+    // After every earlier (un)subscribe of these keys, so an unsubscribe never overtakes a subscribe.
+    const before = keys.map((k) => this.chains.current(k)?.catch(() => undefined));
+    const op = Promise.all(before).then(() =>
+      this.options.mode === 'subscribe' ? conn.unsubscribe(...keys) : conn.punsubscribe(...keys),
+    );
+    await Promise.all(keys.map((k) => this.chains.run(k, () => op))).catch(() => undefined);
   }
 
   private connection(): Redis {
