@@ -228,6 +228,25 @@ export function semanticsSuite(target: BrokerTarget, features: { resultsById: bo
       );
     });
 
+    it('delay(...).get() waits on the result while the message is sent; a send that fails rejects get()', async () => {
+      const key = uniqueName('chained');
+      const sent = producer.client.sendTask<number>('sem.echo', [key, 21]);
+      expect(sent.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(await sent.get({ timeout: 5000 })).toBe(42);
+      expect((await sent).id).toBe(sent.id);
+      // Many in flight at once, each resolving to its own result.
+      const many = Array.from({ length: 20 }, (_, i) =>
+        producer.client.sendTask<number>('sem.echo', [key, i]).get({ timeout: 10_000 }),
+      );
+      expect(await Promise.all(many)).toEqual(Array.from({ length: 20 }, (_, i) => i * 2));
+      expect(log[key]).toHaveLength(21);
+      // Arguments JSON cannot carry: refused through get() (and the promise itself), nothing sent.
+      const bad = producer.client.sendTask('sem.echo', [key, 10n]);
+      await expect(bad.get({ timeout: 1000 })).rejects.toThrow(/Cannot send the arguments of task sem\.echo/);
+      await expect(bad).rejects.toThrow(/Cannot send the arguments/);
+      expect(log[key]).toHaveLength(21);
+    });
+
     itById('stores RETRY with the cause between runs, then SUCCESS', async () => {
       const id = uniqueName('flaky-state');
       const seen: Array<{ status: string; result: unknown }> = [];

@@ -10,7 +10,7 @@ export { TASK_QUEUE_BROKER, TASK_QUEUE_RESULT_BACKEND, TASK_QUEUE_CONFIG } from 
 export { SharedTask } from './decorators/shared-task.decorator';
 export type { SharedTaskOptions } from './options/shared-task-options';
 export { TaskClient } from './client/task.client';
-export type { BoundTask, ApplyOptions, ManyCall } from './client/task.client';
+export type { BoundTask, ApplyOptions, ManyCall, SentTask } from './client/task.client';
 export { AsyncResult } from './result/async-result';
 export type { GetOptions } from './result/async-result';
 export type { ResultHandle } from './result/result-handle';

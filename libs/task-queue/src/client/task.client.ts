@@ -6,7 +6,7 @@ import { TaskControl } from '../control/task-control';
 import { Signature, SignatureOptions, chain, chord, group } from '../canvas/signature';
 import { CanvasPublisher, CanvasResult, ChordOptions } from '../canvas/canvas.publisher';
 import { GroupResult } from '../result/group-result';
-import { AsyncResult } from '../result/async-result';
+import { AsyncResult, GetOptions } from '../result/async-result';
 import { TaskPublisher } from '../publish/task.publisher';
 import { groupMemberIds } from '../protocol/result-tuple';
 import { MethodKeys, TaskArgs, TaskRef, TaskResult, taskRef } from '../discovery/task-ref';
@@ -19,6 +19,20 @@ export interface ApplyOptions extends SendOptions {
   linkError?: Signature | Signature[];
 }
 
+/**
+ * What `delay`, `applyAsync` and `sendTask` return: a promise of the AsyncResult, resolved once the
+ * broker holds the message, that also reads like Celery's `add.delay(2, 2).get()`:
+ * `await client.delay(add, 2, 2).get()` subscribes to the result while the message is being sent
+ * (as Celery's Redis backend does), where `(await client.delay(add, 2, 2)).get()` subscribes only
+ * once the send is confirmed: one round trip less before the result can arrive.
+ */
+export type SentTask<T> = Promise<AsyncResult<T>> & {
+  /** The task id, known before the message is sent. */
+  readonly id: string;
+  /** Waits for the result (AsyncResult.get); rejects with the send's error when the send fails. */
+  get(options?: GetOptions): Promise<T>;
+};
+
 /** One call of `sendMany`. */
 export interface ManyCall {
   args?: readonly unknown[];
@@ -28,12 +42,8 @@ export interface ManyCall {
 /** A task bound to a client: `client.task(MathTasks, 'add').delay(2, 3)`. */
 export interface BoundTask<R extends TaskRef> {
   readonly name: string;
-  delay(...args: TaskArgs<R>): Promise<AsyncResult<TaskResult<R>>>;
-  applyAsync(
-    args: TaskArgs<R>,
-    kwargs?: Record<string, unknown>,
-    options?: SendOptions,
-  ): Promise<AsyncResult<TaskResult<R>>>;
+  delay(...args: TaskArgs<R>): SentTask<TaskResult<R>>;
+  applyAsync(args: TaskArgs<R>, kwargs?: Record<string, unknown>, options?: SendOptions): SentTask<TaskResult<R>>;
 }
 
 /**
@@ -52,7 +62,7 @@ export class TaskClient {
   ) {}
 
   /** Sends a task with positional arguments (Celery's `task.delay(*args)`). */
-  delay<R extends TaskRef>(ref: R, ...args: TaskArgs<R>): Promise<AsyncResult<TaskResult<R>>> {
+  delay<R extends TaskRef>(ref: R, ...args: TaskArgs<R>): SentTask<TaskResult<R>> {
     return this.send(ref.name, args, {}, {}, ref.queue);
   }
 
@@ -62,7 +72,7 @@ export class TaskClient {
     args: TaskArgs<R>,
     kwargs: Record<string, unknown> = {},
     options: ApplyOptions = {},
-  ): Promise<AsyncResult<TaskResult<R>>> {
+  ): SentTask<TaskResult<R>> {
     return this.send(ref.name, args, kwargs, options, ref.queue);
   }
 
@@ -75,7 +85,7 @@ export class TaskClient {
     args: unknown[] = [],
     kwargs: Record<string, unknown> = {},
     options: ApplyOptions = {},
-  ): Promise<AsyncResult<T>> {
+  ): SentTask<T> {
     return this.send(name, args, kwargs, options, undefined);
   }
 
@@ -188,16 +198,32 @@ export class TaskClient {
     return messages.map((m) => this.resultOf<T>(m));
   }
 
-  private async send<T>(
+  private send<T>(
     name: string,
     args: readonly unknown[],
     kwargs: Record<string, unknown>,
     options: ApplyOptions,
     refQueue: string | undefined,
-  ): Promise<AsyncResult<T>> {
-    const message = this.message(name, args, kwargs, options);
-    await this.publisher.publish(this.publisher.queueFor(name, options.queue ?? refQueue), message, options.delayIn);
-    return this.resultOf<T>(message);
+  ): SentTask<T> {
+    let result: AsyncResult<T> | undefined;
+    let sent: Promise<AsyncResult<T>>;
+    try {
+      const message = this.message(name, args, kwargs, options);
+      const handle = (result = this.resultOf<T>(message));
+      sent = this.publisher
+        .publish(this.publisher.queueFor(name, options.queue ?? refQueue), message, options.delayIn)
+        .then(() => handle);
+    } catch (err) {
+      sent = Promise.reject(err as Error); // bad arguments or options: rejected as before, not thrown
+    }
+    return Object.assign(sent, {
+      id: result?.id ?? '',
+      get: (getOptions?: GetOptions) => {
+        // The send's failure reaches the caller through get(); the promise itself may go unawaited.
+        sent.catch(() => undefined);
+        return result ? result.getOnceSent(sent, getOptions) : sent.then((r) => r.get(getOptions));
+      },
+    });
   }
 
   private message(
