@@ -5,7 +5,7 @@
  *
  *   client enqueue --n N --variants await,concurrent,batch [--window 100] [--chunk 1000]
  *   client prefill --n N [--chunk 1000]
- *   client latency --m M [--warmup 50]         (a worker must be consuming the queue)
+ *   client latency --m M [--warmup 50] [--form awaited|chained]   (a worker must be consuming the queue)
  *
  * Variants. `await`: `await client.delay(add, i, i)` one at a time. `concurrent`: windows of
  * --window delays in flight (Promise.all), as BullMQ's `addpar`. `batch`: `client.delayMany` over
@@ -96,18 +96,26 @@ async function main(): Promise<void> {
     } else if (MODE === 'latency') {
       const m = Number(opt('m', '1000'));
       const warm = Number(opt('warmup', '50'));
-      for (let i = 0; i < warm; i++) await (await client.delay(add, i, i)).get({ timeout: 30_000 });
+      // awaited: (await delay()).get(), subscribing once the send is confirmed. chained: delay().get(),
+      // subscribing while the message is sent (then the trace has no "publish acked" time).
+      const chained = opt('form', 'awaited') === 'chained';
+      const abs = () => performance.timeOrigin + performance.now();
+      const once = async (i: number): Promise<{ id: string; v: number; acked: number }> => {
+        const sent = client.delay(add, i, i);
+        if (chained) return { id: sent.id, v: await sent.get({ timeout: 30_000 }), acked: NaN };
+        const r = await sent;
+        const acked = cfg.trace ? abs() : NaN;
+        return { id: r.id, v: await r.get({ timeout: 30_000 }), acked };
+      };
+      for (let i = 0; i < warm; i++) await once(i);
       const lat: number[] = [];
       const trace: Array<[string, number, number, number]> = []; // id, sent, publish acked, result in hand (absolute ms)
-      const abs = () => performance.timeOrigin + performance.now();
       for (let i = 0; i < m; i++) {
         const t0 = process.hrtime.bigint();
         const a0 = cfg.trace ? abs() : 0;
-        const r = await client.delay(add, i, i);
-        const a1 = cfg.trace ? abs() : 0;
-        const v = await r.get({ timeout: 30_000 });
+        const { id, v, acked } = await once(i);
         lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
-        if (cfg.trace) trace.push([r.id, a0, a1, abs()]);
+        if (cfg.trace) trace.push([id, a0, acked, abs()]);
         if (v !== 2 * i) throw new Error(`bad result ${v} for ${i}`);
       }
       Object.assign(out, latencyStats(lat), { warmup: warm });
