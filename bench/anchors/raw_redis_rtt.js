@@ -23,7 +23,8 @@ const conn = () =>
     port: Number(process.env.BENCH_REDIS_PORT || 6379),
     db: Number(process.env.BENCH_REDIS_DB || 12),
   });
-const tag = `rawrtt_${process.pid}`;
+// The worker is given the client's tag, so both use the same list and channels.
+const tag = args[0] === 'worker' ? args[1] : `rawrtt_${process.pid}`;
 const LIST = `${tag}:q`;
 
 if (args[0] === 'worker') {
@@ -40,7 +41,7 @@ if (args[0] === 'worker') {
 } else {
   const M = Number(opt('m', 1000));
   const WARM = Number(opt('warmup', 50));
-  const worker = fork(__filename, ['worker'], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const worker = fork(__filename, ['worker', tag], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   worker.once('message', async () => {
     const cmd = conn();
     const sub = conn();
