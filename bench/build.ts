@@ -12,6 +12,8 @@ import * as ts from 'typescript';
 
 export const ROOT = join(__dirname, '..');
 export const BUILD = join(__dirname, '.build');
+/** Where `--against-rev` builds the other revision's library (with the same bench harness). */
+export const AGAINST_BUILD = join(__dirname, '.build-against');
 
 function walk(dir: string, out: string[] = []): string[] {
   for (const name of readdirSync(dir)) {
@@ -27,7 +29,7 @@ function walk(dir: string, out: string[] = []): string[] {
  * `libRev` (flag --lib-rev <rev>): take the library from that git revision instead of the working
  * tree, so a run is reproducible and not broken by someone's half-saved edit in libs/.
  */
-export function build(libRev?: string): { files: number; ms: number; lib: string } {
+export function build(libRev?: string, out: string = BUILD): { files: number; ms: number; lib: string } {
   const t0 = Date.now();
   const cfg = ts.readConfigFile(join(ROOT, 'tsconfig.json'), (p) => readFileSync(p, 'utf8'));
   const parsed = ts.parseJsonConfigFileContent(cfg.config, ts.sys, ROOT);
@@ -40,10 +42,10 @@ export function build(libRev?: string): { files: number; ms: number; lib: string
     noEmit: false,
     outDir: undefined,
   };
-  rmSync(BUILD, { recursive: true, force: true });
+  rmSync(out, { recursive: true, force: true });
   const git = (...a: string[]) => execFileSync('git', ['-C', ROOT, ...a], { encoding: 'utf8', maxBuffer: 64 << 20 });
   // With --lib-rev: one `git archive` of libs/task-queue/src into bench/.build/.src, read from there.
-  const SRC = join(BUILD, '.src');
+  const SRC = join(out, '.src');
   if (libRev) {
     mkdirSync(SRC, { recursive: true });
     execFileSync('bash', ['-c', `git -C "${ROOT}" archive "${libRev}" libs/task-queue/src | tar -x -C "${SRC}"`]);
@@ -60,13 +62,13 @@ export function build(libRev?: string): { files: number; ms: number; lib: string
   for (const f of files) {
     const source = readFileSync(f, 'utf8');
     const js = ts.transpileModule(source, { compilerOptions, fileName: f }).outputText;
-    const dest = join(BUILD, relative(f.startsWith(SRC + '/') ? SRC : ROOT, f)).replace(/\.ts$/, '.js');
+    const dest = join(out, relative(f.startsWith(SRC + '/') ? SRC : ROOT, f)).replace(/\.ts$/, '.js');
     mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(dest, js);
   }
   // 'nestjs-celery' -> the transpiled library (what tsconfig-paths does for ts-node).
   writeFileSync(
-    join(BUILD, 'paths.js'),
+    join(out, 'paths.js'),
     `'use strict';
 const Module = require('module');
 const path = require('path');

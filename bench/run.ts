@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick | --deep] [--reps 3] [--only redis.drain,latency] [--profile] [--lib-rev HEAD]
+ * `npm run bench [-- --quick | --deep] [--reps 3] [--only redis.drain,latency] [--profile] [--lib-rev HEAD] [--against-rev REV]
  *                [--concurrency 100] [--prefetch-multiplier 4] [--no-anchors]`
  *
  * One invocation measures our library and the anchors (BullMQ 6.7.0, Python Celery 5.2.6 prefork -c 2,
@@ -15,7 +15,7 @@ import { cpus, hostname, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import Redis from 'ioredis';
 import * as amqp from 'amqplib';
-import { BUILD, ROOT, build } from './build';
+import { AGAINST_BUILD, BUILD, ROOT, build } from './build';
 import type { BenchConfig } from './config';
 import {
   commandCalls,
@@ -46,6 +46,8 @@ const ONLY = opt('only', '').split(',').filter(Boolean);
 const PROFILE = has('profile');
 const ANCHORS = !has('no-anchors');
 const LIB_REV = opt('lib-rev', '') || undefined;
+/** Also run our Redis drain, depth-100k drain and round trip with the library of this revision, interleaved. */
+const AGAINST_REV = opt('against-rev', '') || undefined;
 const CONC = Number(opt('concurrency', '100'));
 const PFM = Number(opt('prefetch-multiplier', '4'));
 /** Extra node flags for a second variant of our drain scenarios (e.g. "--max-semi-space-size=32"), run interleaved with the plain one. */
@@ -125,8 +127,10 @@ function ourCfg(broker: 'redis' | 'amqp', tag: string): BenchConfig {
 }
 
 const nodeReq = ['-r', join(BUILD, 'paths.js')];
-const runClient = (cfg: BenchConfig, args: string[]) =>
-  runJson('node', [...nodeReq, join(BUILD, 'bench', 'client.js'), ...args], { BENCH_CFG: JSON.stringify(cfg) });
+const runClient = (cfg: BenchConfig, args: string[], dir = BUILD) =>
+  runJson('node', ['-r', join(dir, 'paths.js'), join(dir, 'bench', 'client.js'), ...args], {
+    BENCH_CFG: JSON.stringify(cfg),
+  });
 
 interface Kid {
   child: ChildProcess;
@@ -145,13 +149,19 @@ interface Kid {
   listening: Promise<void>;
 }
 
-function spawnWorker(cfg: BenchConfig, onProgress: () => void, profileDir?: string, flags: string[] = []): Kid {
-  const execArgv = [...flags, ...nodeReq];
+function spawnWorker(
+  cfg: BenchConfig,
+  onProgress: () => void,
+  profileDir?: string,
+  flags: string[] = [],
+  dir = BUILD,
+): Kid {
+  const execArgv = [...flags, '-r', join(dir, 'paths.js')];
   if (profileDir) {
     mkdirSync(profileDir, { recursive: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir', profileDir);
   }
-  const child = fork(join(BUILD, 'bench', 'worker.js'), [], {
+  const child = fork(join(dir, 'bench', 'worker.js'), [], {
     cwd: ROOT,
     execArgv,
     env: { ...process.env, BENCH_CFG: JSON.stringify(cfg) },
@@ -314,6 +324,7 @@ async function ourDrain(
   procs = 1,
   profile = false,
   flags: string[] = [],
+  dir = BUILD,
 ): Promise<Rec> {
   const tag = `${RUN_TAG}_${randomBytes(3).toString('hex')}`;
   const cfg = ourCfg(broker, tag);
@@ -328,7 +339,7 @@ async function ourDrain(
   };
   let kids: Kid[] = [];
   try {
-    const pre = await runClient(cfg, ['prefill', '--n', String(n)]);
+    const pre = await runClient(cfg, ['prefill', '--n', String(n)], dir);
     if (!pre.ok) throw new Error(`prefill failed: ${pre.error} ${pre.stderr ?? ''}`);
     out.prefill_per_s = pre.per_s;
     if (broker === 'redis') {
@@ -344,7 +355,7 @@ async function ourDrain(
     const calls0 = commandCalls();
     let poke = () => {};
     kids = Array.from({ length: procs }, () =>
-      spawnWorker(cfg, () => poke(), profile ? join(PROF_DIR, broker) : undefined, flags),
+      spawnWorker(cfg, () => poke(), profile ? join(PROF_DIR, broker) : undefined, flags, dir),
     );
     const w = waitCount(kids, n, Math.max(120_000, n * 5));
     poke = w.poke;
@@ -359,7 +370,8 @@ async function ourDrain(
       const busy = systemBusySeconds() - sys0;
       const calls = diffCalls(calls0, commandCalls());
       const tSpawn = Math.min(...kids.map((k) => k.tSpawn));
-      const tReady = Math.max(...kids.map((k) => k.tReady!));
+      // From the first process ready: it consumes alone until the others are (a small N can end before).
+      const tReady = Math.min(...kids.map((k) => k.tReady!));
       const tFirst = Math.min(...kids.map((k) => k.tFirst ?? Infinity));
       Object.assign(out, {
         startup_s: round((tReady - tSpawn) / 1000, 3),
@@ -428,11 +440,11 @@ async function ourEnqueue(broker: 'redis' | 'amqp', n: number): Promise<Rec> {
   return out;
 }
 
-async function ourLatency(m: number, form: 'awaited' | 'chained' = 'awaited'): Promise<Rec> {
+async function ourLatency(m: number, form: 'awaited' | 'chained' = 'awaited', dir = BUILD): Promise<Rec> {
   const tag = `${RUN_TAG}_${randomBytes(3).toString('hex')}`;
   const cfg = { ...ourCfg('redis', tag), trace: true };
   const out: Rec = { system: 'ours', broker: 'redis', m, form, concurrency: CONC, prefetch_multiplier: PFM };
-  const kids = [spawnWorker(cfg, () => undefined)];
+  const kids = [spawnWorker(cfg, () => undefined, undefined, [], dir)];
   const stopRss = rssSampler(kids);
   try {
     await kids[0].listening;
@@ -441,7 +453,7 @@ async function ourLatency(m: number, form: 'awaited' | 'chained' = 'awaited'): P
     out.worker_memory_listening_mb = kids[0].memListening;
     out.noise = noise();
     const calls0 = commandCalls();
-    const res = await runClient(cfg, ['latency', '--m', String(m), '--warmup', '50', '--form', form]);
+    const res = await runClient(cfg, ['latency', '--m', String(m), '--warmup', '50', '--form', form], dir);
     const calls = diffCalls(calls0, commandCalls());
     const { trace: clientTrace, ...rest } = res;
     Object.assign(out, rest);
@@ -545,6 +557,7 @@ function plan(): Scenario[] {
   // Redis drain, one worker process started after the queue is full
   add('redis.drain.ours', () => ourDrain('redis', N_DRAIN, 1, PROFILE));
   if (WORKER_FLAGS.length) add('redis.drain.ours+flags', () => ourDrain('redis', N_DRAIN, 1, false, WORKER_FLAGS));
+  if (AGAINST_REV) add('redis.drain.ours@rev', () => ourDrain('redis', N_DRAIN, 1, false, [], AGAINST_BUILD));
   add(
     'redis.drain.bullmq.c100',
     () => bullmq(['process', '--n', String(N_DRAIN), '--concurrency', '100', '--remove', '0']),
@@ -584,6 +597,7 @@ function plan(): Scenario[] {
     );
   // latency
   add('redis.latency.ours', () => ourLatency(M_LAT));
+  if (AGAINST_REV) add('redis.latency.ours@rev', () => ourLatency(M_LAT, 'awaited', AGAINST_BUILD));
   add('redis.latency.ours.chained', () => ourLatency(M_LAT, 'chained'));
   add(
     'redis.latency.bullmq.c1',
@@ -612,7 +626,11 @@ function plan(): Scenario[] {
     );
   // scale
   add('scale.redis.drain.ours.2procs', () => ourDrain('redis', N_DRAIN, 2));
-  for (const d of DEPTHS) add(`scale.redis.depth.ours.${d}`, () => ourDrain('redis', d, 1));
+  for (const d of DEPTHS) {
+    add(`scale.redis.depth.ours.${d}`, () => ourDrain('redis', d, 1));
+    if (AGAINST_REV && d === Math.max(...DEPTHS))
+      add(`scale.redis.depth.ours@rev.${d}`, () => ourDrain('redis', d, 1, false, [], AGAINST_BUILD));
+  }
   if (WORKER_FLAGS.length)
     for (const d of DEPTHS)
       add(`scale.redis.depth.ours+flags.${d}`, () => ourDrain('redis', d, 1, false, WORKER_FLAGS));
@@ -810,6 +828,26 @@ function buildRows(results: Record<string, Rec[]>): Row[] {
         'MB',
       );
     }
+  }
+  if (AGAINST_REV) {
+    const sec = `Ours against --against-rev ${AGAINST_REV} (same run, interleaved; ratio = this tree / that revision)`;
+    const pair = (metric: string, id: string, path: string, unit: string) => {
+      if (results[`${id}@rev`]) ratioRow(sec, metric, m(id, path), m(`${id}@rev`, path), AGAINST_REV, unit);
+    };
+    pair(`drain ${N_DRAIN} tasks/s`, 'redis.drain.ours', 'per_s_from_ready', '/s');
+    pair(`drain ${N_DRAIN} worker CPU µs/task`, 'redis.drain.ours', 'worker_cpu_us_per_task', 'µs');
+    const deepest = Math.max(...DEPTHS);
+    if (results[`scale.redis.depth.ours@rev.${deepest}`])
+      ratioRow(
+        sec,
+        `depth ${deepest} tasks/s`,
+        m(`scale.redis.depth.ours.${deepest}`, 'per_s_from_ready'),
+        m(`scale.redis.depth.ours@rev.${deepest}`, 'per_s_from_ready'),
+        AGAINST_REV,
+        '/s',
+      );
+    pair('round trip p50', 'redis.latency.ours', 'p50_ms', 'ms');
+    pair('round trip p99', 'redis.latency.ours', 'p99_ms', 'ms');
   }
   // enqueue
   ratioRow(
@@ -1190,6 +1228,10 @@ async function main(): Promise<void> {
   const b = build(LIB_REV);
   libBuilt = b.lib;
   log(`built ${b.files} files (library from the ${b.lib}) into bench/.build in ${b.ms} ms`);
+  if (AGAINST_REV) {
+    const a = build(AGAINST_REV, AGAINST_BUILD);
+    log(`built ${a.files} files (library from ${a.lib}) into bench/.build-against in ${a.ms} ms`);
+  }
   redis = new Redis(REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 3 });
   rabbitctl('add_vhost', VHOST);
   rabbitctl('set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*');
