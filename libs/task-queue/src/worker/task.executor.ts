@@ -30,12 +30,14 @@ import { TaskPublisher } from '../publish/task.publisher';
 import { LongTimer, setLongTimeout } from './long-timer';
 import { CPU_TASK_RUNNER, CpuTaskRunner } from './cpu-task.runner';
 
-/** What to do with the delivery once a run is over. */
-export type Settlement = { kind: 'ack' } | { kind: 'requeue' } | { kind: 'deadLetter'; reason: string };
+/** What to do with the delivery once a run is over (`settled`: nothing, it was acked with its result). */
+export type Settlement =
+  { kind: 'ack' } | { kind: 'settled' } | { kind: 'requeue' } | { kind: 'deadLetter'; reason: string };
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
 const ACK: Settlement = { kind: 'ack' };
+const SETTLED: Settlement = { kind: 'settled' };
 
 /**
  * Runs one task on its provider, with its context, time limits, retries and hooks, and stores what
@@ -112,11 +114,16 @@ export class TaskExecutor {
       const { callbacks, chain, chord } = req.embed;
       const children =
         callbacks?.length || chain?.length ? await this.workflow.afterSuccess(req, outcome.value ?? null) : [];
+      let settled = false;
       if (!ignoreResult) {
         const meta = readyMeta(req.id, TaskState.SUCCESS, outcome.value ?? null, null, this.extra(req));
         meta.children = children;
         // Nothing of ours follows the store (no chord part, no hook): the ack may go with it.
-        await (chord || def.options.onSuccess ? this.store(req, meta) : this.storeAndAck(req, meta, delivery));
+        const both = chord || def.options.onSuccess ? null : this.backend.storeWithAck?.(meta, delivery);
+        if (both) {
+          await both;
+          settled = true;
+        } else await this.store(req, meta);
       }
       if (chord) await this.workflow.chordPart(req, TaskState.SUCCESS, outcome.value ?? null);
       if (logEnabled('log'))
@@ -128,7 +135,7 @@ export class TaskExecutor {
         result: outcome.value,
         runtime,
       }));
-      return ACK;
+      return settled ? SETTLED : ACK;
     }
 
     const error = outcome.error;
@@ -273,14 +280,6 @@ export class TaskExecutor {
 
   private store(req: TaskRequest, meta: ResultMeta): Promise<void> {
     return this.backend.store(meta, { replyTo: req.replyTo, correlationId: req.correlationId });
-  }
-
-  /**
-   * The final store of a task that needs nothing more before its ack: one round trip for both when
-   * the backend and the broker share a Redis server; the later `delivery.ack()` is then a no-op.
-   */
-  private storeAndAck(req: TaskRequest, meta: ResultMeta, delivery: Delivery): Promise<void> {
-    return this.backend.storeWithAck?.(meta, delivery) ?? this.store(req, meta);
   }
 
   private extra(req: TaskRequest): Partial<ResultMeta> {

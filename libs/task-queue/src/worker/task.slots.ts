@@ -88,8 +88,8 @@ export class TaskSlots {
     }
     this.processed.set(def.name, (this.processed.get(def.name) ?? 0) + 1);
     // The ack goes out with the next batch. A crash before it lands leaves the message unacked, so it
-    // is delivered again (at-least-once).
-    if (!job.acked) this.track(this.settle(delivery, settlement, req.id));
+    // is delivered again (at-least-once). `settled`: it already went, in one script with the result.
+    if (!job.acked && settlement.kind !== 'settled') this.track(this.settle(delivery, settlement, req.id));
   }
 
   private track(p: Promise<void>): void {
@@ -101,7 +101,7 @@ export class TaskSlots {
     try {
       if (s.kind === 'ack') await delivery.ack();
       else if (s.kind === 'requeue') await delivery.reject(true);
-      else await delivery.deadLetter(s.reason);
+      else if (s.kind === 'deadLetter') await delivery.deadLetter(s.reason);
     } catch (err) {
       this.logger.warn(
         `Task ${id}: settling the message failed (${(err as Error).message}); the broker may deliver it again.`,
