@@ -43,6 +43,8 @@ function probes(key: string, metaKey: string): [string, ...string[]][] {
     ['EXPIRE', metaKey, '1'],
     ['DEL', metaKey],
     ['PUBLISH', metaKey, 'x'],
+    // Inside scripts: the reserve sent behind a wait, rate limits and beat read the server's clock.
+    ['TIME'],
   ];
 }
 
@@ -136,5 +138,5 @@ async function checkAcl(conn: Redis, user: string, where: string, key: string, m
 }
 
 const HINT =
-  'Grant them (e.g. `ACL SETUSER <user> +@list +@sortedset +@hash +@set +@string +@keyspace +@pubsub +@scripting +@transaction ~* &*`, ' +
+  'Grant them (e.g. `ACL SETUSER <user> +@list +@sortedset +@hash +@set +@string +@keyspace +@pubsub +@scripting +@transaction +time ~* &*`, ' +
   'see docs/operations.md), or use another user.';
