@@ -11,7 +11,7 @@ import {
   redisUrl,
   removeBindingsMentioning,
 } from '../support/redis-test.helpers';
-import { uniqueName } from '../support/wait';
+import { uniqueName, waitFor } from '../support/wait';
 
 @Injectable()
 class StoreAckTasks {
@@ -69,5 +69,30 @@ describe('Redis: result stored and message acked in one script', () => {
     expect(setex).toBeGreaterThan(0);
     expect(zrem).toBeGreaterThan(setex);
     expect(hdel).toBeGreaterThan(setex);
+  }, 60_000);
+
+  it("an idle worker's reserve rides behind its blocking wait and takes the message the moment it lands", async () => {
+    const idle = await CommandLog.start(RESULT_DB);
+    try {
+      await waitFor(() => idle.named('blmove', queue).length > 0, 'the idle worker to block on its queue', 10_000);
+      const result = await client.client.sendTask('storeack.add', [4, 5]);
+      ids.push(result.id);
+      expect(await result.get({ timeout: 20_000 })).toBe(9);
+      const push = idle.indexOf((c) => c.args[0] === 'lpush' && c.args[1] === queue && c.args[2].includes(result.id));
+      const taking = idle.reserves('').find((rc) => rc.index > push)!;
+      const wait = idle.all
+        .slice(0, push)
+        .filter((c) => c.args[0] === 'blmove' && c.args[1] === queue)
+        .pop()!;
+      expect(push).toBeGreaterThanOrEqual(0);
+      // Sent by the waiting connection, written with the wait (-1: it runs on the server's clock), and
+      // the first reserve after the push: no separate round trip between the wake-up and the take.
+      const call = idle.all[taking.index];
+      expect(call.source).toBe(wait.source);
+      expect(call.args[3 + Number(call.args[2]) + 5]).toBe('-1');
+      expect(Number.isFinite(taking.nowMs)).toBe(true);
+    } finally {
+      await idle.stop();
+    }
   }, 60_000);
 });

@@ -354,8 +354,12 @@ export class RedisConsumer implements Consumer, DeliverySettler {
           throw new ConnectionLostError();
         waitError = waitErr;
         if (scriptErr && !/NOSCRIPT/.test(scriptErr.message)) throw scriptErr;
+        // NOSCRIPT (a restarted server): EVAL at once, not EVALSHA again.
         reply = scriptErr
-          ? await untilClosed(conn, RESERVE_SCRIPT.run<(string | number)[]>(conn, scriptKeys, scriptArgs))
+          ? ((await untilClosed(
+              conn,
+              conn.eval(RESERVE_SCRIPT.lua, scriptKeys.length, ...scriptKeys, ...scriptArgs),
+            )) as (string | number)[])
           : (scriptReply as (string | number)[]);
       } else {
         reply = await untilClosed(conn, RESERVE_SCRIPT.run<(string | number)[]>(conn, scriptKeys, scriptArgs));
